@@ -1,0 +1,68 @@
+"""The services actions call, built once per process from settings (no I/O at import time)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from bot.i18n import Catalog, get_catalog
+from bot.settings import get_settings
+from learning.repository import Learner, LearnerRepository, create_learner_repository
+
+T = TypeVar("T")
+
+#: Channel name for senders that reach Rasa directly (REST clients, `rasa test`).
+DIRECT_CHANNEL = "rest"
+
+
+@lru_cache(maxsize=1)
+def learners() -> LearnerRepository:
+    """The learner repository chosen by settings (SQLite by default, PostgreSQL if configured)."""
+    return create_learner_repository(get_settings())
+
+
+def catalog() -> Catalog:
+    """The localized response catalog."""
+    return get_catalog()
+
+
+async def in_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run blocking store calls off the event loop."""
+    return await asyncio.to_thread(func, *args)
+
+
+def learner_for_sender(sender_id: str) -> Learner:
+    """The learner behind a Rasa sender id.
+
+    The gateway uses the learner id as the sender id. Senders that talk to Rasa directly get a
+    learner of their own, linked as channel `rest`.
+    """
+    repo = learners()
+    return repo.get(sender_id) or repo.get_or_create(DIRECT_CHANNEL, sender_id)
+
+
+async def current_learner(sender_id: str) -> Learner:
+    """The learner behind `sender_id`, looked up off the event loop."""
+    return await in_thread(learner_for_sender, sender_id)
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    """What "my progress" reports."""
+
+    courses_started: int
+    courses_completed: int
+    points: int
+
+
+def progress_of(learner_id: str) -> ProgressSummary:
+    """The learner's course progress and Karma Points.
+
+    The learner store holds no enrollments or points ledger yet (they arrive with the course
+    engine), so every learner truthfully has nothing started and no points.
+    """
+    del learner_id
+    return ProgressSummary(courses_started=0, courses_completed=0, points=0)

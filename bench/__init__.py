@@ -1,0 +1,1 @@
+"""Karmabot benchmarks; results go to docs/PERFORMANCE.md (see bench/README.md)."""

@@ -1,0 +1,58 @@
+"""CPU time used by the processes of a system, read from /proc (Linux)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+#: Stands for this process alone (the load generator), without the systems it started.
+SELF = 0
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            kids += [int(k) for k in task.read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return kids
+
+
+def process_tree(pid: int, limit: int = 64) -> list[int]:
+    """`pid` and its descendants (e.g. forked Sanic workers), at most `limit` of them."""
+    found: list[int] = []
+    queue = [pid]
+    while queue and len(found) < limit:
+        current = queue.pop()
+        found.append(current)
+        queue += _children(current)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid` and its descendants so far (0 when gone)."""
+    if pid == SELF:
+        times = os.times()
+        return times.user + times.system
+    total = 0
+    for proc in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def snapshot(processes: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far for each named process tree."""
+    return {name: cpu_seconds(pid) for name, pid in processes.items()}
+
+
+def per_turn_ms(before: dict[str, float], after: dict[str, float], turns: int) -> dict[str, float]:
+    """CPU milliseconds per turn for each process tree between two snapshots."""
+    if turns <= 0:
+        return {}
+    return {name: (after[name] - before[name]) * 1000 / turns for name in before}

@@ -1,0 +1,1 @@
+"""Karmabot: the assistant's settings, localized catalog, NLG and command line."""

@@ -1,0 +1,103 @@
+"""The `karmabot` command line."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+import httpx
+import typer
+
+from bot.settings import get_settings
+from bot.stack import Stack, StackError
+
+app = typer.Typer(
+    help="Karmabot: a conversational learning assistant for India's civil servants.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Profile = Annotated[
+    str,
+    typer.Option(help="embedded (SQLite, one Rasa worker) or scale (Redis lock/tracker store)."),
+]
+
+
+def _gateway_url() -> str:
+    settings = get_settings()
+    return f"http://{settings.gateway_host}:{settings.gateway_port}"
+
+
+def _gateway_running() -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(_gateway_url() + "/health", timeout=1.0).status_code == 200
+    return False
+
+
+def _start(profile: str, progress: bool = True) -> Stack:
+    stack = Stack(get_settings(), profile)
+    try:
+        stack.start(progress=progress)
+    except StackError as exc:
+        typer.secho(f"karmabot: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    return stack
+
+
+@app.command()
+def up(profile: Profile = "embedded") -> None:
+    """Start the whole stack (action server, Rasa, gateway) and keep it running."""
+    typer.echo("Starting Karmabot …")
+    stack = _start(profile)
+    url = _gateway_url()
+    typer.secho(f"Karmabot is up. Web chat: {url}/", fg="green", bold=True)
+    typer.echo(f"Console: `.venv/bin/karmabot chat` in another terminal · API: POST {url}/chat/api")
+    typer.echo("Press Ctrl-C to stop.")
+    code = 0
+    try:
+        code = stack.wait()
+        typer.secho(f"A process exited (code {code}); stopping the stack.", fg="red", err=True)
+    except KeyboardInterrupt:
+        typer.echo("\nStopping …")
+    finally:
+        stack.stop()
+    typer.echo("Stopped.")
+    raise typer.Exit(code)
+
+
+@app.command()
+def chat(
+    user: Annotated[str | None, typer.Option(help="Console user id.")] = None,
+    profile: Profile = "embedded",
+) -> None:
+    """Chat in the terminal. Uses the running stack, or starts one for the session."""
+    from connectors.console import chat_loop
+
+    stack = None
+    if not _gateway_running():
+        typer.echo("Karmabot is not running; starting it for this chat (about a minute) …")
+        stack = _start(profile)
+    try:
+        chat_loop(_gateway_url(), user=user)
+    finally:
+        if stack is not None:
+            stack.stop()
+
+
+@app.command("nlu-eval")
+def nlu_eval(
+    min_f1: Annotated[float, typer.Option(help="Fail when any language is below this.")] = 0.0,
+) -> None:
+    """Intent F1 of the trained model on the held-out test set of each language form."""
+    from bot.nlu_eval import evaluate_all, format_table
+
+    results = evaluate_all()
+    typer.echo(format_table(results))
+    failing = [r.language for r in results if r.f1 < min_f1]
+    if failing:
+        typer.secho(f"Below {min_f1:.2f}: {', '.join(failing)}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,141 @@
+"""One conversational turn, the same for every channel.
+
+The gateway resolves the learner behind a channel user, guards against input the bot cannot
+handle, passes the text to Rasa with the learner id as the sender, and offers a language switch
+when the learner writes in another script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from bot.i18n import Catalog
+from bot.scripts import detect_script, language_for_script
+from connectors.messages import BotMessage, from_nlg
+from connectors.rasa_client import RasaClient
+from learning.repository import Learner, LearnerRepository
+
+#: Invisible characters stripped from incoming text (zero-width space/joiners, BOM).
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"), None)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """An incoming message from any channel.
+
+    Attributes:
+        channel: Channel name (`web`, `console`, `telegram`, `whatsapp`).
+        user_id: The user's id on that channel.
+        text: The text typed, or a button payload; None for stickers, photos, voice notes.
+        name: The display name the channel knows, if any.
+    """
+
+    channel: str
+    user_id: str
+    text: str | None
+    name: str | None = None
+
+
+def clean_text(text: str) -> str:
+    """Normalise to NFC, drop invisible characters and surrounding white space."""
+    return unicodedata.normalize("NFC", text).translate(_INVISIBLE).strip()
+
+
+class LanguageOffers:
+    """Remembers which language switches were offered, so a learner is asked once a day."""
+
+    def __init__(self, cooldown_s: float = 86_400.0, max_entries: int = 100_000) -> None:
+        self._cooldown = cooldown_s
+        self._max = max_entries
+        self._offered: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def should_offer(self, learner: Learner, text: str, supported: set[str]) -> str | None:
+        """The language to offer for `text`, or None."""
+        if text.startswith("/"):
+            return None
+        script = detect_script(text)
+        language = language_for_script(script) if script else None
+        if not language or language == learner.language or language not in supported:
+            return None
+        key = (learner.id, language)
+        now = time.monotonic()
+        last = self._offered.get(key)
+        if last is not None and now - last < self._cooldown:
+            return None
+        self._offered[key] = now
+        self._offered.move_to_end(key)
+        while len(self._offered) > self._max:
+            self._offered.popitem(last=False)
+        return language
+
+
+class Conversation:
+    """Handles turns for all channels.
+
+    Args:
+        rasa: Client for Rasa's REST channel.
+        learners: The learner store.
+        catalog: The localized response catalog.
+        max_chars: Longest message passed on to Rasa.
+    """
+
+    def __init__(
+        self,
+        rasa: RasaClient,
+        learners: LearnerRepository,
+        catalog: Catalog,
+        max_chars: int = 2000,
+    ) -> None:
+        self.rasa = rasa
+        self.learners = learners
+        self.catalog = catalog
+        self.max_chars = max_chars
+        self.offers = LanguageOffers()
+
+    def render(self, response: str, learner: Learner, **args: Any) -> BotMessage:
+        """Render a catalog response in the learner's language and script."""
+        return from_nlg(
+            self.catalog.render(response, learner.language, script=learner.script, **args)
+        )
+
+    async def learner_for(self, inbound: Inbound) -> Learner:
+        """The learner behind the channel user, created on first contact."""
+        return await asyncio.to_thread(
+            self.learners.get_or_create, inbound.channel, inbound.user_id, name=inbound.name
+        )
+
+    async def handle(self, inbound: Inbound) -> list[BotMessage]:
+        """Process one incoming message and return the replies, in order."""
+        learner = await self.learner_for(inbound)
+        if inbound.text is None:
+            return [self.render("utter_unsupported_message", learner)]
+        text = clean_text(inbound.text)
+        if not text:
+            return []
+        if len(text) > self.max_chars:
+            return [self.render("utter_message_too_long", learner, limit=self.max_chars)]
+        metadata = {"channel": inbound.channel, "channel_user_id": inbound.user_id}
+        replies = await self.rasa.send(learner.id, text, metadata)
+        offer = self.offers.should_offer(learner, text, set(self.catalog.languages()))
+        if offer:
+            current = await asyncio.to_thread(self.learners.get, learner.id)
+            if current is not None and current.language != offer:
+                replies.append(self._offer_message(current, offer))
+        return replies
+
+    def _offer_message(self, learner: Learner, language: str) -> BotMessage:
+        """Ask, in the detected language, whether to switch to it."""
+        return from_nlg(
+            self.catalog.render(
+                "utter_offer_language",
+                language,
+                language_name=self.catalog.native_name(language),
+                code=language,
+                current=learner.language,
+            )
+        )

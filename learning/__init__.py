@@ -1,0 +1,1 @@
+"""Learning: learner records, courses, quizzes, progress, sync and campaigns."""

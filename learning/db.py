@@ -1,0 +1,93 @@
+"""Engines, sessions and schema migrations for the learner store."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+#: Key of the PostgreSQL advisory lock that serialises concurrent migrations.
+MIGRATION_LOCK_KEY = 0x4B41524D  # "KARM"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`: SQLite in WAL mode with a busy timeout, or a pooled PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+@lru_cache(maxsize=16)
+def cached_engine(url: str) -> Engine:
+    """One engine per URL per process."""
+    return make_engine(url)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded values usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(connection: Any = None) -> Config:
+    """Alembic configured from the package, with no alembic.ini needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[Any]:
+    """A connection holding a lock that serialises migrations across processes."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        lock_path = Path(f"{database}.migrate.lock") if database else None
+        with engine.connect() as connection:
+            if lock_path is None:  # in-memory database: nothing to share
+                yield connection
+                return
+            with lock_path.open("w") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield connection
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        connection.commit()
+        try:
+            yield connection
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            connection.commit()
+
+
+def upgrade(url: str, engine: Engine | None = None) -> None:
+    """Upgrade the database at `url` to the latest revision; safe to call concurrently."""
+    engine = engine or cached_engine(url)
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    with _migration_lock(engine) as connection:
+        command.upgrade(alembic_config(connection), "head")
+        connection.commit()

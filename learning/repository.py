@@ -1,0 +1,259 @@
+"""The learner repository: one interface, a SQL implementation and an in-memory one."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings, get_settings
+from learning.db import cached_engine, session_factory, upgrade
+from learning.models import ChannelLinkRow, LearnerRow, new_id, utcnow
+
+
+class LearnerNotFound(KeyError):
+    """No learner has that id."""
+
+
+class ChannelTaken(ValueError):
+    """That channel identity already belongs to another learner."""
+
+
+@dataclass(frozen=True)
+class Learner:
+    """A learner record, as plain values."""
+
+    id: str
+    name: str | None
+    language: str
+    script: str
+    language_chosen: bool
+    reminders_enabled: bool
+    organisation: str | None
+    role: str | None
+    supervisor_id: str | None
+    consent_at: datetime | None
+    created_at: datetime
+
+
+class LearnerRepository(Protocol):
+    """What the bot needs from the learner store."""
+
+    def get(self, learner_id: str) -> Learner | None: ...
+    def get_by_channel(self, channel: str, channel_user_id: str) -> Learner | None: ...
+    def get_or_create(
+        self,
+        channel: str,
+        channel_user_id: str,
+        *,
+        name: str | None = None,
+        language: str | None = None,
+    ) -> Learner: ...
+    def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner: ...
+    def set_reminders(self, learner_id: str, enabled: bool) -> Learner: ...
+    def link_channel(self, learner_id: str, channel: str, channel_user_id: str) -> Learner: ...
+    def count(self) -> int: ...
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite drops the time zone on read; every stored time is UTC."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+def _to_learner(row: LearnerRow) -> Learner:
+    return Learner(
+        id=row.id,
+        name=row.name,
+        language=row.language,
+        script=row.script,
+        language_chosen=row.language_chosen,
+        reminders_enabled=row.reminders_enabled,
+        organisation=row.organisation,
+        role=row.role,
+        supervisor_id=row.supervisor_id,
+        consent_at=_aware(row.consent_at),
+        created_at=_aware(row.created_at) or row.created_at,
+    )
+
+
+class SqlLearnerRepository:
+    """Learners in a SQL database (SQLite or PostgreSQL)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def get(self, learner_id: str) -> Learner | None:
+        with self._sessions() as session:
+            row = session.get(LearnerRow, learner_id)
+            return _to_learner(row) if row else None
+
+    def get_by_channel(self, channel: str, channel_user_id: str) -> Learner | None:
+        query = (
+            select(LearnerRow)
+            .join(ChannelLinkRow)
+            .where(ChannelLinkRow.channel == channel)
+            .where(ChannelLinkRow.channel_user_id == channel_user_id)
+        )
+        with self._sessions() as session:
+            row = session.scalars(query).first()
+            return _to_learner(row) if row else None
+
+    def get_or_create(
+        self,
+        channel: str,
+        channel_user_id: str,
+        *,
+        name: str | None = None,
+        language: str | None = None,
+    ) -> Learner:
+        found = self.get_by_channel(channel, channel_user_id)
+        if found is not None:
+            return found
+        now = utcnow()
+        row = LearnerRow(
+            id=new_id(), name=name, language=language or "en", script="native",
+            language_chosen=False, reminders_enabled=True, created_at=now, updated_at=now,
+        )  # fmt: skip
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+                session.flush()
+                link = ChannelLinkRow(
+                    learner_id=row.id, channel=channel, channel_user_id=channel_user_id
+                )
+                session.add(link)
+        except IntegrityError:  # another worker linked this identity first
+            winner = self.get_by_channel(channel, channel_user_id)
+            if winner is None:
+                raise
+            return winner
+        return _to_learner(row)
+
+    def _update(self, learner_id: str, **values: object) -> Learner:
+        with self._sessions.begin() as session:
+            row = session.get(LearnerRow, learner_id, with_for_update=True)
+            if row is None:
+                raise LearnerNotFound(learner_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.updated_at = utcnow()
+            session.flush()
+            return _to_learner(row)
+
+    def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner:
+        return self._update(learner_id, language=language, script=script, language_chosen=True)
+
+    def set_reminders(self, learner_id: str, enabled: bool) -> Learner:
+        return self._update(learner_id, reminders_enabled=enabled)
+
+    def link_channel(self, learner_id: str, channel: str, channel_user_id: str) -> Learner:
+        owner = self.get_by_channel(channel, channel_user_id)
+        if owner is not None:
+            if owner.id != learner_id:
+                raise ChannelTaken(f"{channel}:{channel_user_id} belongs to another learner")
+            return owner
+        learner = self.get(learner_id)
+        if learner is None:
+            raise LearnerNotFound(learner_id)
+        try:
+            with self._sessions.begin() as session:
+                link = ChannelLinkRow(
+                    learner_id=learner_id, channel=channel, channel_user_id=channel_user_id
+                )
+                session.add(link)
+        except IntegrityError:
+            return self.link_channel(learner_id, channel, channel_user_id)
+        return learner
+
+    def count(self) -> int:
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(LearnerRow)) or 0)
+
+
+class InMemoryLearnerRepository:
+    """Learners in memory, with the same semantics, for tests and throwaway runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._learners: dict[str, Learner] = {}
+        self._links: dict[tuple[str, str], str] = {}
+
+    def get(self, learner_id: str) -> Learner | None:
+        return self._learners.get(learner_id)
+
+    def get_by_channel(self, channel: str, channel_user_id: str) -> Learner | None:
+        learner_id = self._links.get((channel, channel_user_id))
+        return self._learners.get(learner_id) if learner_id else None
+
+    def get_or_create(
+        self,
+        channel: str,
+        channel_user_id: str,
+        *,
+        name: str | None = None,
+        language: str | None = None,
+    ) -> Learner:
+        with self._lock:
+            found = self.get_by_channel(channel, channel_user_id)
+            if found is not None:
+                return found
+            learner = Learner(
+                id=new_id(), name=name, language=language or "en", script="native",
+                language_chosen=False, reminders_enabled=True, organisation=None, role=None,
+                supervisor_id=None, consent_at=None, created_at=utcnow(),
+            )  # fmt: skip
+            self._learners[learner.id] = learner
+            self._links[(channel, channel_user_id)] = learner.id
+            return learner
+
+    def _update(self, learner_id: str, **values: object) -> Learner:
+        with self._lock:
+            learner = self._learners.get(learner_id)
+            if learner is None:
+                raise LearnerNotFound(learner_id)
+            updated = replace(learner, **values)  # type: ignore[arg-type]
+            self._learners[learner_id] = updated
+            return updated
+
+    def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner:
+        return self._update(learner_id, language=language, script=script, language_chosen=True)
+
+    def set_reminders(self, learner_id: str, enabled: bool) -> Learner:
+        return self._update(learner_id, reminders_enabled=enabled)
+
+    def link_channel(self, learner_id: str, channel: str, channel_user_id: str) -> Learner:
+        with self._lock:
+            learner = self._learners.get(learner_id)
+            if learner is None:
+                raise LearnerNotFound(learner_id)
+            owner = self._links.setdefault((channel, channel_user_id), learner_id)
+            if owner != learner_id:
+                raise ChannelTaken(f"{channel}:{channel_user_id} belongs to another learner")
+            return learner
+
+    def count(self) -> int:
+        return len(self._learners)
+
+
+@lru_cache(maxsize=8)
+def _sql_repository(url: str, migrate: bool) -> SqlLearnerRepository:
+    engine = cached_engine(url)
+    if migrate:
+        upgrade(url, engine)
+    return SqlLearnerRepository(session_factory(engine))
+
+
+def create_learner_repository(
+    settings: Settings | None = None, *, migrate: bool = True
+) -> LearnerRepository:
+    """The learner repository for these settings (cached per database URL)."""
+    settings = settings or get_settings()
+    if settings.database_url is None:
+        settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    return _sql_repository(settings.sql_url, migrate)

@@ -1,0 +1,28 @@
+"""Build Rasa SDK trackers and run actions the way the action server does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+
+def tracker(
+    sender: str,
+    text: str = "",
+    intent: str = "greet",
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+) -> Tracker:
+    """A tracker whose latest message is `text` with the given intent and entities."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
+              "entities": entities or []}  # fmt: skip
+    return Tracker(sender, slots or {}, latest, [], False, None, {}, "action_listen")
+
+
+async def run(action: Action, track: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run an action; return (messages it sent, events it returned)."""
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, track, {})
+    return dispatcher.messages, list(events)

@@ -1,0 +1,112 @@
+"""Fixtures that run the real stack through `karmabot up`: action server, Rasa and gateway."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.settings import PROJECT_ROOT
+from bot.stack import MODEL_PATH, RASA_BIN
+
+KARMABOT = Path(sys.executable).with_name("karmabot")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class RunningStack:
+    """A `karmabot up` process and where to reach it."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    data_dir: Path
+    ports: list[int]
+
+
+def stack_env(data_dir: Path, ports: list[int], **extra: str) -> dict[str, str]:
+    """Environment for an isolated stack under `data_dir` on the given ports."""
+    gateway, rasa, action = ports
+    return os.environ | {
+        "KARMABOT_DATA_DIR": str(data_dir),
+        "KARMABOT_PORT": str(gateway),
+        "KARMABOT_RASA_PORT": str(rasa),
+        "KARMABOT_ACTION_PORT": str(action),
+        **extra,
+    }
+
+
+def start_stack(data_dir: Path, timeout: float = 300.0, **extra: str) -> RunningStack:
+    """Run `karmabot up` in its own process group and wait for the gateway and Rasa."""
+    if not (RASA_BIN.exists() and MODEL_PATH.exists()):
+        pytest.fail("the Rasa environment and model are missing: run `make setup model`")
+    ports = [free_port() for _ in range(3)]
+    log = (data_dir / "up.log").open("wb")
+    process = subprocess.Popen(
+        [str(KARMABOT), "up"],
+        cwd=PROJECT_ROOT,
+        env=stack_env(data_dir, ports, **extra),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{ports[0]}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"karmabot up exited: {(data_dir / 'up.log').read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).json().get("rasa"):
+                return RunningStack(process, url, data_dir, ports)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    pytest.fail("the stack did not start in time")
+
+
+def interrupt(stack: RunningStack, timeout: float = 60.0) -> int:
+    """Press Ctrl-C: SIGINT to the whole process group, as a terminal does."""
+    os.killpg(stack.process.pid, signal.SIGINT)
+    try:
+        return stack.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(stack.process.pid, signal.SIGKILL)
+        raise
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The whole stack on the embedded default, stopped with Ctrl-C at the end."""
+    stack = start_stack(tmp_path_factory.mktemp("stack"))
+    try:
+        yield stack
+    finally:
+        if stack.process.poll() is None:
+            interrupt(stack)
+
+
+@pytest.fixture(scope="session")
+def stack(running_stack: RunningStack) -> str:
+    """The gateway's base URL."""
+    return running_stack.url

@@ -1,0 +1,87 @@
+"""One turn through the gateway's conversation logic, with a fake Rasa and in-memory store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.i18n import get_catalog
+from connectors.conversation import Conversation, Inbound, LanguageOffers, clean_text
+from connectors.messages import BotMessage
+from learning.repository import InMemoryLearnerRepository
+
+
+class FakeRasa:
+    """Records what reaches Rasa and answers with a fixed reply."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        self.sent.append((sender, text, metadata))
+        return [BotMessage(text="ok")]
+
+
+@pytest.fixture
+def setup() -> tuple[Conversation, FakeRasa, InMemoryLearnerRepository]:
+    rasa, repo = FakeRasa(), InMemoryLearnerRepository()
+    return Conversation(rasa, repo, get_catalog(), max_chars=50), rasa, repo  # type: ignore[arg-type]
+
+
+async def test_first_contact_creates_one_learner_used_as_rasa_sender(setup: Any) -> None:
+    conversation, rasa, repo = setup
+    await conversation.handle(Inbound("web", "asha", "hello", name="Asha"))
+    await conversation.handle(Inbound("web", "asha", "help"))
+    learner = repo.get_by_channel("web", "asha")
+    assert learner is not None and learner.name == "Asha"
+    assert repo.count() == 1
+    assert [s for s, _, _ in rasa.sent] == [learner.id, learner.id]
+    assert rasa.sent[0][2] == {"channel": "web", "channel_user_id": "asha"}
+
+
+async def test_stickers_and_oversized_text_never_reach_rasa(setup: Any) -> None:
+    conversation, rasa, _ = setup
+    sticker = await conversation.handle(Inbound("web", "asha", None))
+    too_long = await conversation.handle(Inbound("web", "asha", "x" * 51))
+    assert sticker[0].text and too_long[0].text and "50" in too_long[0].text
+    assert rasa.sent == []
+
+
+async def test_blank_and_invisible_text_is_ignored(setup: Any) -> None:
+    conversation, rasa, _ = setup
+    assert await conversation.handle(Inbound("web", "asha", " \u200b\ufeff ")) == []
+    assert rasa.sent == []
+
+
+async def test_devanagari_from_an_english_learner_gets_one_switch_offer(setup: Any) -> None:
+    conversation, _, _ = setup
+    first = await conversation.handle(Inbound("web", "asha", "मेरी प्रगति दिखाओ"))
+    payloads = [b.payload for m in first for b in m.buttons]
+    assert '/choose_language{"language":"hi"}' in payloads
+    assert any("\u0900" <= ch <= "\u097f" for ch in first[-1].text)  # asked in Hindi
+    again = await conversation.handle(Inbound("web", "asha", "मदद"))
+    assert len(again) == 1  # not asked twice the same day
+
+
+async def test_no_offer_for_the_learners_own_language_or_payloads(setup: Any) -> None:
+    conversation, _, repo = setup
+    learner = repo.get_or_create("web", "ravi")
+    repo.set_language(learner.id, "hi")
+    assert len(await conversation.handle(Inbound("web", "ravi", "मदद"))) == 1
+    payload = '/choose_language{"language":"ta"}'
+    assert len(await conversation.handle(Inbound("web", "ravi", payload))) == 1
+
+
+def test_offers_skip_unsupported_languages_and_latin_text() -> None:
+    repo = InMemoryLearnerRepository()
+    learner = repo.get_or_create("web", "x")
+    offers = LanguageOffers()
+    assert offers.should_offer(learner, "mera progress dikhao", {"en", "hi", "ta"}) is None
+    assert offers.should_offer(learner, "ગુજરાતી", {"en", "hi", "ta"}) is None
+    assert offers.should_offer(learner, "வணக்கம்", {"en", "hi", "ta"}) == "ta"
+
+
+def test_clean_text_normalises_and_strips_invisible_characters() -> None:
+    assert clean_text("  he\u200bllo\ufeff ") == "hello"
+    assert clean_text("\u0b95\u0bc6\u0bbe") == "\u0b95\u0bca"  # NFC composes Tamil ொ

@@ -1,0 +1,94 @@
+"""The learner repository contract, on memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from learning.db import make_engine, session_factory, upgrade
+from learning.repository import (
+    ChannelTaken,
+    InMemoryLearnerRepository,
+    LearnerNotFound,
+    LearnerRepository,
+    SqlLearnerRepository,
+)
+from tests.learning.conftest import fresh_database
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def repo(request: pytest.FixtureRequest, tmp_path: Path) -> LearnerRepository:
+    if request.param == "memory":
+        return InMemoryLearnerRepository()
+    url = fresh_database(request.param, request, tmp_path)
+    engine = make_engine(url)
+    upgrade(url, engine)
+    request.addfinalizer(engine.dispose)
+    return SqlLearnerRepository(session_factory(engine))
+
+
+def test_first_contact_creates_a_learner_with_defaults(repo: LearnerRepository) -> None:
+    learner = repo.get_or_create("telegram", "1001", name="Asha")
+    assert (learner.name, learner.language, learner.script) == ("Asha", "en", "native")
+    assert not learner.language_chosen and learner.reminders_enabled
+    assert learner.created_at.tzinfo is not None
+    assert repo.get(learner.id) == learner
+    assert repo.get_by_channel("telegram", "1001") == learner
+
+
+def test_the_same_channel_user_is_never_duplicated(repo: LearnerRepository) -> None:
+    first = repo.get_or_create("web", "u1")
+    again = repo.get_or_create("web", "u1", name="ignored")
+    other_channel = repo.get_or_create("telegram", "u1")
+    assert again.id == first.id and other_channel.id != first.id
+    assert repo.count() == 2
+
+
+def test_concurrent_first_contacts_make_one_learner(repo: LearnerRepository) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(lambda _: repo.get_or_create("whatsapp", "9199").id, range(16)))
+    assert len(ids) == 1
+    assert repo.count() == 1
+
+
+def test_language_and_reminders_are_saved(repo: LearnerRepository) -> None:
+    learner = repo.get_or_create("web", "u2")
+    repo.set_language(learner.id, "hi", "latin")
+    repo.set_reminders(learner.id, False)
+    stored = repo.get(learner.id)
+    assert stored is not None
+    assert (stored.language, stored.script, stored.language_chosen) == ("hi", "latin", True)
+    assert stored.reminders_enabled is False
+
+
+def test_linking_a_second_channel_reaches_the_same_learner(repo: LearnerRepository) -> None:
+    learner = repo.get_or_create("web", "u3")
+    repo.link_channel(learner.id, "telegram", "555")
+    repo.link_channel(learner.id, "telegram", "555")  # idempotent
+    linked = repo.get_by_channel("telegram", "555")
+    assert linked is not None and linked.id == learner.id
+    other = repo.get_or_create("web", "u4")
+    with pytest.raises(ChannelTaken):
+        repo.link_channel(other.id, "telegram", "555")
+
+
+def test_unknown_learners_are_reported(repo: LearnerRepository) -> None:
+    assert repo.get("no-such-id") is None
+    with pytest.raises(LearnerNotFound):
+        repo.set_language("no-such-id", "hi")
+    with pytest.raises(LearnerNotFound):
+        repo.link_channel("no-such-id", "web", "x")
+
+
+def test_choices_survive_a_new_repository_instance(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(db_url, engine)
+    learner = SqlLearnerRepository(session_factory(engine)).get_or_create("web", "u5")
+    SqlLearnerRepository(session_factory(engine)).set_language(learner.id, "ta")
+    engine.dispose()
+    fresh = make_engine(db_url)
+    stored = SqlLearnerRepository(session_factory(fresh)).get(learner.id)
+    fresh.dispose()
+    assert stored is not None and stored.language == "ta"
