@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 from typing import Annotated
 
 import httpx
@@ -44,9 +45,17 @@ def _start(profile: str, progress: bool = True) -> Stack:
     return stack
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def up(profile: Profile = "embedded") -> None:
     """Start the whole stack (action server, Rasa, gateway) and keep it running."""
+    # Ctrl-C and a supervisor's SIGTERM both stop every process cleanly, even when the shell
+    # started us with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     typer.echo("Starting Karmabot …")
     stack = _start(profile)
     url = _gateway_url()

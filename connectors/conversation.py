@@ -124,11 +124,11 @@ class Conversation:
         offer = self.offers.should_offer(learner, text, set(self.catalog.languages()))
         if offer:
             current = await asyncio.to_thread(self.learners.get, learner.id)
-            if current is not None and current.language != offer:
-                replies.append(self._offer_message(current, offer))
+            if current is not None and current.language != offer:  # not switched this turn
+                replies.append(self._offer_message(offer))
         return replies
 
-    def _offer_message(self, learner: Learner, language: str) -> BotMessage:
+    def _offer_message(self, language: str) -> BotMessage:
         """Ask, in the detected language, whether to switch to it."""
         return from_nlg(
             self.catalog.render(
@@ -136,6 +136,5 @@ class Conversation:
                 language,
                 language_name=self.catalog.native_name(language),
                 code=language,
-                current=learner.language,
             )
         )

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 import sys
 import time
 
-import httpx
-
-from bench.turns import report, runner
-from bench.turns.load import Target, one_turn
+from bench.turns import checks, report, runner
 from bench.turns.machine import describe
 from bench.turns.options import Options, parse
 from bench.turns.stats import median_summary
 from bench.turns.systems import BenchError, StockRasa, stock_model
 from bot.stack import MODEL_PATH, StackError
-
-
-async def _conversation(target: Target, timeout_s: float) -> str:
-    """One scripted conversation, turn by turn: a check that the path works."""
-    sender = f"smoke{time.time_ns()}"
-    errors, messages = 0, 0
-    async with httpx.AsyncClient(timeout=timeout_s) as client:
-        for text in target.scripts[0]:
-            outcome = await one_turn(client, target, sender, text, time.perf_counter())
-            errors += outcome.error is not None
-            messages += not outcome.empty and outcome.error is None
-    return f"{len(target.scripts[0])} turns, {messages} answered, {errors} errors"
-
-
-def smoke(bench: runner.Bench) -> None:
-    """Walk one conversation on every target before measuring."""
-    for key, target in bench.targets.items():
-        result = asyncio.run(_conversation(target, bench.options.timeout_s))
-        print(f"  check {key}: {result}", flush=True)
 
 
 def command(argv: list[str]) -> str:
@@ -67,12 +44,13 @@ def execute(options: Options, argv: list[str]) -> runner.Bench:
     try:
         runner.start_all(bench, bots, run_dir)
         runner.build_targets(bench)
-        smoke(bench)
+        checks.check_paths(bench)
         runner.run_capacity(bench)
         runner.run_latency(bench)
     finally:
         print("  stopping …", flush=True)
         runner.stop_all(bench, bots)
+        checks.scan_logs(bench, runner.log_dirs(bench, run_dir))
     print(f"Raw figures: {runner.save_json(bench, run_dir)}", flush=True)
     minutes = (time.monotonic() - began) / 60
     section = report.render(bench, machine, command(argv), minutes)

@@ -214,6 +214,14 @@ def stop_all(bench: Bench, bots: list[Karmabot]) -> None:
             )
 
 
+def log_dirs(bench: Bench, run_dir: Path) -> dict[str, Path]:
+    """Where each system's process logs are."""
+    dirs = {"Stock Rasa": run_dir}
+    for bot in bench.bots:
+        dirs[f"Karmabot ({bot.profile})"] = bot.stack.log_dir
+    return dirs
+
+
 def save_json(bench: Bench, run_dir: Path) -> Path:
     """Write the raw per-run figures next to the run's data."""
     path = run_dir / "results.json"

@@ -1,0 +1,174 @@
+"""Rasa's NLG-server requests rendered from the catalog (bot/nlg.py)."""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.i18n import Catalog, get_catalog
+from bot.nlg import render_nlg_request
+
+DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+
+#: What Rasa 3.6.21 posts (rasa.core.nlg.callback.nlg_request_format) after action_show_progress
+#: called dispatcher.utter_message(response="utter_progress", courses_started=2, ...).
+RASA_BODY: dict[str, Any] = {
+    "response": "utter_progress",
+    "id": None,
+    "arguments": {
+        "courses_started": 2, "courses_completed": 1, "points": 1500, "text": None,
+        "image": None, "json_message": {}, "buttons": [], "elements": [], "attachment": None,
+        "custom": {}, "template": "utter_progress",
+    },
+    "tracker": {
+        "sender_id": "3f2a9c1e-learner",
+        "slots": {"language": "hi", "script": "native", "name": "Asha",
+                  "session_started_metadata": None},
+        "latest_message": {
+            "intent": {"name": "my_progress", "confidence": 0.97},
+            "entities": [],
+            "text": "मेरी प्रगति दिखाओ",
+            "message_id": "m1",
+            "metadata": {"channel": "telegram", "channel_user_id": "4242"},
+        },
+        "latest_event_time": 1795346026.81,
+        "followup_action": None,
+        "paused": False,
+        "events": [
+            {"event": "action", "timestamp": 1795346026.81, "name": "action_session_start",
+             "policy": None, "confidence": None, "action_text": None, "hide_rule_turn": False},
+            {"event": "session_started", "timestamp": 1795346026.81},
+            {"event": "user", "timestamp": 1795346026.81, "text": "मेरी प्रगति दिखाओ",
+             "parse_data": {"intent": {"name": "my_progress", "confidence": 0.97}},
+             "input_channel": "rest", "message_id": "m1"},
+            {"event": "slot", "timestamp": 1795346026.81, "name": "language", "value": "hi"},
+        ],
+        "latest_input_channel": "rest",
+        "active_loop": {},
+        "latest_action": {"action_name": "action_show_progress"},
+        "latest_action_name": "action_show_progress",
+    },
+    "channel": {"name": "rest"},
+}  # fmt: skip
+
+
+def _request(response: str, slots: dict[str, Any] | None = None, **arguments: Any) -> dict:
+    body = copy.deepcopy(RASA_BODY)
+    body["response"] = response
+    body["arguments"] = {"text": None, "buttons": [], "template": response, **arguments}
+    body["tracker"]["slots"] = {"session_started_metadata": None, **(slots or {})}
+    return body
+
+
+def _assert_rasa_accepts(rendered: dict[str, Any]) -> None:
+    """The checks of Rasa 3.6's nlg_response_format_spec, plus JSON round trip."""
+    assert isinstance(rendered["text"], str) and rendered["text"]
+    assert isinstance(rendered["buttons"], list)
+    assert all(set(b) == {"title", "payload"} for b in rendered["buttons"])
+    assert rendered["image"] is None and rendered["elements"] == []
+    assert rendered["attachments"] == [] and rendered["custom"] == {}
+    assert json.loads(json.dumps(rendered)) == rendered
+
+
+def test_a_real_rasa_request_round_trip() -> None:
+    rendered = render_nlg_request(json.loads(json.dumps(RASA_BODY)))
+    _assert_rasa_accepts(rendered)
+    assert rendered["text"] == (
+        "आपकी प्रगति:\n• शुरू किए गए कोर्स: 2\n• पूरे किए गए कोर्स: 1\n• कर्मा पॉइंट्स: 1,500"
+    )
+    assert [b["payload"] for b in rendered["buttons"]] == ["/start_lesson", "/browse_courses"]
+
+
+def test_name_slot_becomes_name_suffix() -> None:
+    greet = render_nlg_request(_request("utter_greet", {"language": "en", "name": "Asha"}))
+    assert greet["text"].startswith("Namaste, Asha! I'm Karmabot")
+    anonymous = render_nlg_request(_request("utter_greet", {"language": "en", "name": None}))
+    assert anonymous["text"].startswith("Namaste! I'm Karmabot")
+
+
+@pytest.mark.parametrize("slots", [{}, {"language": None, "script": None}, {"language": ""}])
+def test_no_language_means_english(slots: dict[str, Any]) -> None:
+    rendered = render_nlg_request(_request("utter_help", slots))
+    assert rendered == get_catalog().render("utter_help", "en")
+
+
+def test_a_body_without_tracker_or_arguments_still_renders() -> None:
+    assert render_nlg_request({"response": "utter_thanks"})["text"] == (
+        "You're welcome! Happy learning."
+    )
+    odd = {"response": "utter_thanks", "arguments": None, "tracker": {"slots": None}}
+    assert render_nlg_request(odd)["text"] == "You're welcome! Happy learning."
+
+
+def test_arguments_win_over_slots() -> None:
+    # action_choose_language has just switched to Tamil; its SlotSet is not applied yet.
+    body = _request(
+        "utter_language_changed",
+        {"language": "en", "script": "native"},
+        language="ta",
+        script="native",
+        language_name="தமிழ்",
+    )
+    rendered = render_nlg_request(body)
+    assert rendered["text"] == "சரி — இனி உங்களுடன் தமிழ் மொழியில் பேசுவேன்."
+
+
+def test_language_name_defaults_to_the_conversation_language() -> None:
+    rendered = render_nlg_request(_request("utter_language_kept", {"language": "hi"}))
+    assert rendered["text"] == "ठीक है, मैं हिन्दी में ही बात करता रहूँगा।"
+
+
+@pytest.mark.parametrize(
+    "slots", [{"language": "hi", "script": "latin"}, {"language": "hi-Latn", "script": None}]
+)
+def test_romanized_hindi(slots: dict[str, Any]) -> None:
+    rendered = render_nlg_request(_request("utter_greet", {**slots, "name": "Asha"}))
+    assert rendered["text"].startswith("namaste, Asha! main karmabot hoon")
+    shown = rendered["text"] + "".join(b["title"] for b in rendered["buttons"])
+    assert not DEVANAGARI.search(shown)
+
+
+def test_unknown_response_falls_back_to_default(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.nlg"):
+        rendered = render_nlg_request(_request("utter_no_such_thing", {"language": "ta"}))
+    assert rendered == get_catalog().render("utter_default", "ta")
+    assert "utter_no_such_thing" in caplog.text
+
+
+def test_message_parts_and_structured_slots_are_not_placeholders() -> None:
+    body = _request(
+        "utter_cannot_answer_yet",
+        {"language": "en", "question": "from a slot", "session_started_metadata": {"a": 1}},
+        question="{text} {0.__class__}",
+        custom={"x": 1},
+    )
+    text = render_nlg_request(body)["text"]
+    assert text.endswith("I've noted your question: “{text} {0.__class__}”.")
+
+
+def test_offer_payload_gets_the_code_argument() -> None:
+    body = _request("utter_offer_language", {"language": "en"}, language="hi", code="hi",
+                    language_name="हिन्दी")  # fmt: skip
+    rendered = render_nlg_request(body)
+    assert rendered["buttons"][0]["payload"] == '/choose_language{"language":"hi"}'
+    assert rendered["text"].startswith("आपने हिन्दी में लिखा है।")
+
+
+def test_rendering_reads_no_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = Catalog()
+
+    def no_io(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("file I/O while rendering")
+
+    monkeypatch.setattr(builtins, "open", no_io)
+    monkeypatch.setattr(Path, "read_text", no_io)
+    for language in ("en", "hi", "hi-Latn", "ta"):
+        body = _request("utter_welcome_new", {"language": language, "name": "Ravi"})
+        _assert_rasa_accepts(render_nlg_request(body, catalog))
