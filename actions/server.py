@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         motd=False,
     )
-    Sanic.serve(primary=app, app_loader=loader)
+    if args.workers == 1:
+        Sanic.serve_single(app)  # no worker manager: nothing else to signal or kill
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":

@@ -179,6 +179,10 @@ class Stack:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
+                    # Own process group: a child's cleanup (Sanic kills its process group when
+                    # a shutdown is interrupted) can never take the supervisor down with it.
+                    # The supervisor forwards Ctrl-C as SIGTERM instead.
+                    start_new_session=True,
                 )
                 self._wait_healthy(service)
         except BaseException:

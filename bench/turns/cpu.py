@@ -46,9 +46,33 @@ def cpu_seconds(pid: int) -> float:
     return total / TICKS
 
 
+#: Key of the whole machine's busy CPU time in snapshots.
+MACHINE = "machine"
+
+
+def machine_busy_seconds() -> float:
+    """Busy CPU seconds of the whole machine since boot, all cores (0 when unknown)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
 def snapshot(processes: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far for each named process tree."""
-    return {name: cpu_seconds(pid) for name, pid in processes.items()}
+    """CPU seconds so far for each named process tree, and for the whole machine."""
+    seconds = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    seconds[MACHINE] = machine_busy_seconds()
+    return seconds
+
+
+def other_cores(cpu_ms: dict[str, float], throughput: float) -> float:
+    """Cores used by processes outside the system and load generator (other work on the box)."""
+    if MACHINE not in cpu_ms:
+        return float("nan")
+    mine = sum(v for k, v in cpu_ms.items() if k != MACHINE)
+    return max(0.0, cpu_ms[MACHINE] - mine) * throughput / 1000
 
 
 def per_turn_ms(before: dict[str, float], after: dict[str, float], turns: int) -> dict[str, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from bench.turns.cpu import MACHINE, other_cores
 from bench.turns.machine import Machine
 from bench.turns.runner import Bench
 from bench.turns.stats import Summary, median_summary
@@ -73,16 +74,19 @@ def cpu_table(bench: Bench) -> list[str]:
     table = bench.results.get("capacity", {})
     parts = ["rasa", "action server", "gateway"]
     rows = [
-        "| System | Path | " + " | ".join(parts) + " | system total | load generator |",
-        "|---|---|" + "--:|" * (len(parts) + 2),
+        "| System | Path | " + " | ".join(parts) + " | system total | load generator "
+        "| other processes (cores) |",
+        "|---|---|" + "--:|" * (len(parts) + 3),
     ]
     for key, runs in table.items():
-        cpu = median_summary(runs).cpu_ms
+        m = median_summary(runs)
+        cpu = m.cpu_ms
         cells = [_ms1(cpu[p]) if p in cpu else "–" for p in parts]
-        total = sum(v for k, v in cpu.items() if k != "load generator")
+        total = sum(v for k, v in cpu.items() if k not in ("load generator", MACHINE))
         rows.append(
             f"| {_system(bench, key)} | {PATHS[key.split('/')[1]]} | {' | '.join(cells)} | "
-            f"{_ms1(total)} | {_ms1(cpu.get('load generator', float('nan')))} |"
+            f"{_ms1(total)} | {_ms1(cpu.get('load generator', float('nan')))} | "
+            f"{other_cores(cpu, m.throughput):.2f} |"
         )
     return rows
 
@@ -97,7 +101,8 @@ def _run_line(index: int, s: Summary) -> str:
         f"  - run {index}: {s.throughput:.1f} turns/s, p50 {_ms(s.p50_ms)} ms, "
         f"p95 {_ms(s.p95_ms)} ms, p99 {_ms(s.p99_ms)} ms, max {_ms(s.max_ms)} ms, "
         f"{s.turns} turns, {s.errors} errors{f' ({kinds})' if kinds else ''}, "
-        f"{s.empty} empty replies"
+        f"{s.empty} empty replies, other processes {other_cores(s.cpu_ms, s.throughput):.2f} "
+        "cores"
     )
 
 
@@ -198,7 +203,27 @@ def notes(bench: Bench) -> list[str]:
         "- Stock Rasa does less per turn: no action server, no NLG call, no learner store, an "
         "in-memory tracker. Karmabot turns do real work (learner lookup, actions, NLG render).",
         "- An *empty* reply is a 200 answer with no message; it is not an error but is counted.",
+        *background(bench),
         *[f"- {note}" for note in bench.notes],
+    ]
+
+
+def background(bench: Bench, limit: float = 0.2) -> list[str]:
+    """A warning when other work on the machine used CPU during the measured windows."""
+    busy = [
+        (other_cores(s.cpu_ms, s.throughput), name, key, i + 1)
+        for name, table in bench.results.items()
+        for key, runs in table.items()
+        for i, s in enumerate(runs)
+    ]
+    noisy = sorted((b for b in busy if b[0] > limit), reverse=True)
+    if not noisy:
+        return [f"- No other work used more than {limit:.1f} cores during any measured window."]
+    worst = noisy[0]
+    return [
+        f"- **Other processes on the machine used CPU** during {len(noisy)} of {len(busy)} "
+        f"measured windows (more than {limit:.1f} cores; worst {worst[0]:.2f} cores in "
+        f"{worst[1]} run {worst[3]} of {worst[2]}); those figures are understated."
     ]
 
 

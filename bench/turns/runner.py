@@ -164,7 +164,8 @@ def measure(
             print(
                 f"    {summary.throughput:7.1f} turns/s  p50 {summary.p50_ms:6.0f} ms  "
                 f"p95 {summary.p95_ms:6.0f} ms  p99 {summary.p99_ms:6.0f} ms  "
-                f"errors {summary.errors}  empty {summary.empty}",
+                f"errors {summary.errors}  empty {summary.empty}  "
+                f"other processes {cpu.other_cores(summary.cpu_ms, summary.throughput):.2f} cores",
                 flush=True,
             )
             settle(target, bench.options.timeout_s)
