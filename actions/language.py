@@ -58,4 +58,6 @@ class ActionChooseLanguage(Action):
             script=script,
             language_name=texts.native_name(language),
         )
+        # Channels that can adapt (the web chat sets the page language) read this.
+        dispatcher.utter_message(json_message={"language": language, "script": script})
         return [SlotSet("language", language), SlotSet("script", script)]

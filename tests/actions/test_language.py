@@ -28,6 +28,7 @@ async def test_choosing_hindi_saves_it_and_answers_in_hindi(
     )
     assert messages[0]["response"] == "utter_language_changed"
     assert messages[0]["language"] == "hi"  # rendered in the new language, not the old one
+    assert messages[1]["custom"] == {"language": "hi", "script": "native"}
     assert {"event": "slot", "name": "language", "value": "hi"} in [
         {k: e[k] for k in ("event", "name", "value")} for e in events
     ]

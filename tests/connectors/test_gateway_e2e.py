@@ -56,6 +56,7 @@ def test_greet_choose_hindi_help_progress_stop_reminders(stack: str) -> None:
 
     changed = learner.say('/choose_language{"language":"hi"}')
     assert has_devanagari(texts(changed)), changed
+    assert {"language": "hi", "script": "native"} in [m.get("custom") for m in changed]
 
     helped = learner.say("help")
     assert has_devanagari(texts(helped))
