@@ -136,7 +136,9 @@ def verdict(bench: Bench) -> list[str]:
 def machine_lines(m: Machine, command: str, minutes: float) -> list[str]:
     """How and where the figures were produced."""
     return [
-        f"Measured with `{command}` on {m.date} (the whole run took {minutes:.1f} min).",
+        f"Measured with `{command}`"
+        + (" (which runs `.venv/bin/python -m bench.turns`)" if command == "make bench" else "")
+        + f" on {m.date}; the whole run took {minutes:.1f} min.",
         "",
         f"- Machine: {m.cpu}, {m.cores} cores, {m.ram_gib:.0f} GiB RAM, Linux {m.kernel}.",
         f"- Software: Rasa {m.rasa} (Python {m.rasa_python}, Sanic {m.sanic}); "
