@@ -18,6 +18,7 @@ import httpx
 from bot.settings import PROJECT_ROOT, Settings
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = RASA_BIN.with_name("python")
 MODEL_PATH = PROJECT_ROOT / "models" / "karmabot.tar.gz"
 
 
@@ -93,7 +94,7 @@ def build_services(settings: Settings, profile: str = "embedded") -> list[Servic
         Service(
             "rasa",
             [
-                str(RASA_BIN), "run", "--model", str(MODEL_PATH),
+                str(RASA_PYTHON), "-m", "bot.rasa_server", "run", "--model", str(MODEL_PATH),
                 "--endpoints", endpoints, "--credentials", "credentials.yml",
                 "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
             ],

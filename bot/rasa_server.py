@@ -1,0 +1,51 @@
+"""Run the Rasa CLI (`rasa run …`) with JSON-schema checks cached. Runs inside `.venv-rasa`.
+
+Rasa 3.6 validates every action-server reply and every NLG reply with `jsonschema.validate`,
+which first re-checks Rasa's own constant schema against the JSON-Schema meta-schema. That
+re-check costs several milliseconds per call and dominated Rasa's CPU time per turn
+(docs/PERFORMANCE.md). The replies themselves are still validated exactly as before; only the
+check of a schema already found valid is remembered.
+
+Usage: `.venv-rasa/bin/python -m bot.rasa_server run --model … --endpoints …`
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _cached_validate() -> Any:
+    """A drop-in `jsonschema.validate` that checks each distinct schema only once."""
+    from jsonschema import exceptions, validators
+
+    checked: set[str] = set()
+
+    def validate(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: Any) -> None:
+        if cls is None:
+            cls = validators.validator_for(schema)
+        key = json.dumps(schema, sort_keys=True, default=str)
+        if key not in checked:
+            cls.check_schema(schema)
+            checked.add(key)
+        error = exceptions.best_match(cls(schema, *args, **kwargs).iter_errors(instance))
+        if error is not None:
+            raise error
+
+    return validate
+
+
+def main() -> None:
+    """Install the cached validator, then hand over to Rasa's own command line."""
+    import jsonschema
+
+    jsonschema.validate = _cached_validate()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
