@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -121,6 +123,17 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def prepare_tracker_db(path: Path) -> None:
+    """Put Rasa's SQLite tracker store in WAL mode (persistent in the file) before Rasa opens it.
+
+    Rasa's SQL tracker store commits after every event; in the default rollback-journal mode each
+    commit costs several fsyncs, in WAL mode one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
 def preflight(services: list[Service]) -> None:
     """Check what the stack needs before starting anything.
 
@@ -167,6 +180,7 @@ class Stack:
         """Start every service and wait until each answers its health check."""
         preflight(self.services)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        prepare_tracker_db(self.settings.resolved_data_dir / "tracker.db")
         base_env = os.environ | child_env(self.settings)
         try:
             for service in self.services:
