@@ -54,34 +54,49 @@ class LanguageOffers:
         self._max = max_entries
         self._offered: OrderedDict[tuple[str, str], float] = OrderedDict()
 
-    def should_offer(self, learner: Learner, text: str, supported: set[str]) -> str | None:
-        """The language to offer for `text`, or None."""
+    @staticmethod
+    def candidate(text: str, supported: set[str]) -> str | None:
+        """The supported language `text` is written in, judged by its script, if any."""
         if text.startswith("/"):
             return None
         script = detect_script(text)
         language = language_for_script(script) if script else None
-        if not language or language == learner.language or language not in supported:
-            return None
-        key = (learner.id, language)
+        return language if language in supported else None
+
+    def first_today(self, learner_id: str, language: str) -> bool:
+        """True (and remembered) unless this learner was offered this language recently."""
+        key = (learner_id, language)
         now = time.monotonic()
         last = self._offered.get(key)
         if last is not None and now - last < self._cooldown:
-            return None
+            return False
         self._offered[key] = now
         self._offered.move_to_end(key)
         while len(self._offered) > self._max:
             self._offered.popitem(last=False)
-        return language
+        return True
+
+    def should_offer(self, learner: Learner, text: str, supported: set[str]) -> str | None:
+        """The language to offer `learner` for `text`, or None."""
+        language = self.candidate(text, supported)
+        if language is None or language == learner.language:
+            return None
+        return language if self.first_today(learner.id, language) else None
 
 
 class Conversation:
     """Handles turns for all channels.
+
+    Ordinary turns touch the learner store only on first contact: the learner id behind a
+    channel identity never changes, so it is cached. The learner's record is read only when a
+    reply depends on it (a declined message, or a possible language offer).
 
     Args:
         rasa: Client for Rasa's REST channel.
         learners: The learner store.
         catalog: The localized response catalog.
         max_chars: Longest message passed on to Rasa.
+        cache_size: How many channel identities to remember.
     """
 
     def __init__(
@@ -90,12 +105,16 @@ class Conversation:
         learners: LearnerRepository,
         catalog: Catalog,
         max_chars: int = 2000,
+        cache_size: int = 100_000,
     ) -> None:
         self.rasa = rasa
         self.learners = learners
         self.catalog = catalog
         self.max_chars = max_chars
         self.offers = LanguageOffers()
+        self._supported = set(catalog.languages())
+        self._ids: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._cache_size = cache_size
 
     def render(self, response: str, learner: Learner, **args: Any) -> BotMessage:
         """Render a catalog response in the learner's language and script."""
@@ -103,28 +122,45 @@ class Conversation:
             self.catalog.render(response, learner.language, script=learner.script, **args)
         )
 
-    async def learner_for(self, inbound: Inbound) -> Learner:
-        """The learner behind the channel user, created on first contact."""
-        return await asyncio.to_thread(
-            self.learners.get_or_create, inbound.channel, inbound.user_id, name=inbound.name
-        )
+    async def learner_id_for(self, inbound: Inbound) -> str:
+        """The id of the learner behind the channel user, created on first contact."""
+        key = (inbound.channel, inbound.user_id)
+        learner_id = self._ids.get(key)
+        if learner_id is None:
+            learner = await asyncio.to_thread(
+                self.learners.get_or_create, inbound.channel, inbound.user_id, name=inbound.name
+            )
+            learner_id = self._ids[key] = learner.id
+            while len(self._ids) > self._cache_size:
+                self._ids.popitem(last=False)
+        else:
+            self._ids.move_to_end(key)
+        return learner_id
+
+    async def _learner(self, learner_id: str) -> Learner:
+        learner = await asyncio.to_thread(self.learners.get, learner_id)
+        if learner is None:  # removed behind our back: forget the cached identity
+            self._ids.clear()
+            raise LookupError(learner_id)
+        return learner
 
     async def handle(self, inbound: Inbound) -> list[BotMessage]:
         """Process one incoming message and return the replies, in order."""
-        learner = await self.learner_for(inbound)
-        if inbound.text is None:
-            return [self.render("utter_unsupported_message", learner)]
-        text = clean_text(inbound.text)
-        if not text:
+        learner_id = await self.learner_id_for(inbound)
+        text = clean_text(inbound.text) if inbound.text is not None else None
+        if text is not None and not text:
             return []
+        if text is None:
+            return [self.render("utter_unsupported_message", await self._learner(learner_id))]
         if len(text) > self.max_chars:
+            learner = await self._learner(learner_id)
             return [self.render("utter_message_too_long", learner, limit=self.max_chars)]
         metadata = {"channel": inbound.channel, "channel_user_id": inbound.user_id}
-        replies = await self.rasa.send(learner.id, text, metadata)
-        offer = self.offers.should_offer(learner, text, set(self.catalog.languages()))
-        if offer:
-            current = await asyncio.to_thread(self.learners.get, learner.id)
-            if current is not None and current.language != offer:  # not switched this turn
+        replies = await self.rasa.send(learner_id, text, metadata)
+        offer = self.offers.candidate(text, self._supported)
+        if offer:  # read after the turn: the turn itself may have switched the language
+            learner = await self._learner(learner_id)
+            if learner.language != offer and self.offers.first_today(learner_id, offer):
                 replies.append(self._offer_message(offer))
         return replies
 

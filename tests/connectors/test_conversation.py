@@ -85,3 +85,31 @@ def test_offers_skip_unsupported_languages_and_latin_text() -> None:
 def test_clean_text_normalises_and_strips_invisible_characters() -> None:
     assert clean_text("  he\u200bllo\ufeff ") == "hello"
     assert clean_text("\u0b95\u0bc6\u0bbe") == "\u0b95\u0bca"  # NFC composes Tamil ொ
+
+
+class CountingRepository(InMemoryLearnerRepository):
+    """Counts reads and writes, to show which turns touch the store."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def get(self, learner_id: str):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return super().get(learner_id)
+
+    def get_or_create(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return super().get_or_create(*args, **kwargs)
+
+
+async def test_ordinary_turns_do_not_touch_the_store_after_first_contact() -> None:
+    repo = CountingRepository()
+    conversation = Conversation(FakeRasa(), repo, get_catalog())  # type: ignore[arg-type]
+    await conversation.handle(Inbound("telegram", "7", "hello"))
+    first = repo.calls
+    for text in ["my progress", "next", "b", "mera progress dikhao"]:
+        await conversation.handle(Inbound("telegram", "7", text))
+    assert first == 1 and repo.calls == first
+    await conversation.handle(Inbound("telegram", "7", "मदद"))  # may need an offer: one read
+    assert repo.calls == first + 1
