@@ -57,7 +57,11 @@ def up(profile: Profile = "embedded") -> None:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     typer.echo("Starting Karmabot …")
-    stack = _start(profile)
+    try:
+        stack = _start(profile)
+    except KeyboardInterrupt:  # Ctrl-C during start-up: start() has stopped what it started
+        typer.echo("\nStopped.")
+        raise typer.Exit(0) from None
     url = _gateway_url()
     typer.secho(f"Karmabot is up. Web chat: {url}/", fg="green", bold=True)
     typer.echo(f"Console: `.venv/bin/karmabot chat` in another terminal · API: POST {url}/chat/api")
