@@ -166,7 +166,8 @@ def setup_lines(bench: Bench) -> list[str]:
     return [
         "- **Stock Rasa**: the `rasa init --no-prompt` project (var/bench/stock) with its default "
         "config (DIET, TED, UnexpecTED, memoization and rule policies), in-memory tracker store, "
-        "no action server, `rasa run` with 1 Sanic worker, its REST webhook; learners use its own "
+        "no action server, `rasa run` with 1 Sanic worker (Rasa ignores `SANIC_WORKERS` with an "
+        "in-memory lock store), its REST webhook; learners use its own "
         "training phrases (hello, I am sad, yes, are you a bot?, great, goodbye …).",
         "- **Karmabot**: `bot.stack.Stack(settings, profile)`: action server (which also serves "
         "`/nlg`), Rasa with `models/karmabot.tar.gz`, gateway; a fresh data directory under "
