@@ -76,13 +76,6 @@ class LanguageOffers:
             self._offered.popitem(last=False)
         return True
 
-    def should_offer(self, learner: Learner, text: str, supported: set[str]) -> str | None:
-        """The language to offer `learner` for `text`, or None."""
-        language = self.candidate(text, supported)
-        if language is None or language == learner.language:
-            return None
-        return language if self.first_today(learner.id, language) else None
-
 
 class Conversation:
     """Handles turns for all channels.
@@ -139,9 +132,8 @@ class Conversation:
 
     async def _learner(self, learner_id: str) -> Learner:
         learner = await asyncio.to_thread(self.learners.get, learner_id)
-        if learner is None:  # removed behind our back: forget the cached identity
-            self._ids.clear()
-            raise LookupError(learner_id)
+        if learner is None:  # learners are never deleted; a missing one is a broken store
+            raise LookupError(f"learner {learner_id} is not in the learner store")
         return learner
 
     async def handle(self, inbound: Inbound) -> list[BotMessage]:

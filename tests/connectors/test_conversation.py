@@ -73,13 +73,15 @@ async def test_no_offer_for_the_learners_own_language_or_payloads(setup: Any) ->
     assert len(await conversation.handle(Inbound("web", "ravi", payload))) == 1
 
 
-def test_offers_skip_unsupported_languages_and_latin_text() -> None:
-    repo = InMemoryLearnerRepository()
-    learner = repo.get_or_create("web", "x")
+def test_offers_skip_unsupported_languages_latin_text_and_repeats() -> None:
+    supported = {"en", "hi", "ta"}
+    assert LanguageOffers.candidate("mera progress dikhao", supported) is None
+    assert LanguageOffers.candidate("ગુજરાતી", supported) is None  # no Gujarati catalog
+    assert LanguageOffers.candidate('/choose_language{"language":"ta"}', supported) is None
+    assert LanguageOffers.candidate("வணக்கம்", supported) == "ta"
     offers = LanguageOffers()
-    assert offers.should_offer(learner, "mera progress dikhao", {"en", "hi", "ta"}) is None
-    assert offers.should_offer(learner, "ગુજરાતી", {"en", "hi", "ta"}) is None
-    assert offers.should_offer(learner, "வணக்கம்", {"en", "hi", "ta"}) == "ta"
+    assert offers.first_today("learner-1", "ta") and not offers.first_today("learner-1", "ta")
+    assert offers.first_today("learner-2", "ta")
 
 
 def test_clean_text_normalises_and_strips_invisible_characters() -> None:
