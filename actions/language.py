@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from actions.base import say
 
 LATIN_SUFFIX = "-Latn"
 
@@ -39,21 +40,25 @@ class ActionChooseLanguage(Action):
     ) -> list[EventType]:
         requested = next(tracker.get_latest_entity_values("language"), None)
         if not requested:
-            dispatcher.utter_message(response="utter_choose_language")
+            say(dispatcher, tracker, "utter_choose_language")
             return []
         language, script = parse_choice(str(requested))
         texts = services.catalog()
         if not texts.has(language):
-            dispatcher.utter_message(
-                response="utter_language_unsupported",
+            say(
+                dispatcher,
+                tracker,
+                "utter_language_unsupported",
                 requested=texts.native_name(language),
                 available=", ".join(texts.native_name(code) for code in texts.languages()),
             )
             return []
         learner = await services.current_learner(tracker.sender_id)
         await services.in_thread(services.learners().set_language, learner.id, language, script)
-        dispatcher.utter_message(
-            response="utter_language_changed",
+        say(
+            dispatcher,
+            tracker,
+            "utter_language_changed",
             language=language,
             script=script,
             language_name=texts.native_name(language),

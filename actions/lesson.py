@@ -1,4 +1,4 @@
-"""Start, continue, advance and repeat micro-lessons."""
+"""Micro-lessons: continue where the learner left off, next part, repeat."""
 
 from __future__ import annotations
 
@@ -8,32 +8,50 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import NamedAction
+from actions import services
+from actions.base import NamedAction, entity, respond
 
 
-class _LessonAction(NamedAction):
-    """Shared behaviour: with no enrollment there is no lesson to move through."""
+class ActionStartLesson(NamedAction):
+    """Continue learning: the open quiz question, the current lesson part, or what's next."""
+
+    action_name = "action_start_lesson"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_no_active_lesson")
+        learner = await services.current_learner(tracker.sender_id)
+        respond(dispatcher, tracker, await services.in_thread(services.journey().resume, learner))
         return []
 
 
-class ActionStartLesson(_LessonAction):
-    """Start or continue the learner's current lesson."""
-
-    action_name = "action_start_lesson"
-
-
-class ActionNextStep(_LessonAction):
-    """Move to the next part of the lesson."""
+class ActionNextStep(NamedAction):
+    """Move on to the next lesson part, lesson, quiz or course completion."""
 
     action_name = "action_next_step"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        learner = await services.current_learner(tracker.sender_id)
+        replies = await services.in_thread(
+            services.journey().next_step, learner, entity(tracker, "step")
+        )
+        respond(dispatcher, tracker, replies)
+        return []
 
-class ActionRepeatStep(_LessonAction):
-    """Repeat the current part of the lesson."""
+
+class ActionRepeatStep(NamedAction):
+    """Show the current lesson part or quiz question again."""
 
     action_name = "action_repeat_step"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        learner = await services.current_learner(tracker.sender_id)
+        replies = await services.in_thread(
+            services.journey().repeat, learner, entity(tracker, "step")
+        )
+        respond(dispatcher, tracker, replies)
+        return []

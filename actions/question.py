@@ -9,6 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import say
+
 logger = logging.getLogger(__name__)
 
 #: How much of the question is echoed back to the learner.
@@ -31,5 +33,5 @@ class ActionAnswerQuestion(Action):
         question = (tracker.latest_message.get("text") or "").strip()
         logger.info("unanswered question from %s: %r", tracker.sender_id, question[:500])
         echo = question if len(question) <= ECHO_CHARS else question[: ECHO_CHARS - 1] + "…"
-        dispatcher.utter_message(response="utter_cannot_answer_yet", question=echo)
+        say(dispatcher, tracker, "utter_cannot_answer_yet", question=echo)
         return []

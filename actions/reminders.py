@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.base import NamedAction
+from actions.base import NamedAction, say
 
 
 class _ReminderAction(NamedAction):
@@ -23,7 +23,7 @@ class _ReminderAction(NamedAction):
     ) -> list[EventType]:
         learner = await services.current_learner(tracker.sender_id)
         await services.in_thread(services.learners().set_reminders, learner.id, self.enabled)
-        dispatcher.utter_message(response=self.response)
+        say(dispatcher, tracker, self.response)
         return []
 
 

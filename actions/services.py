@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from bot.i18n import Catalog, get_catalog
 from bot.settings import get_settings
+from learning.content import Library
+from learning.content_loader import load as load_content
+from learning.db import cached_engine, session_factory, upgrade
+from learning.journey import Journey
+from learning.records import PointsRules, RecordStore
 from learning.repository import Learner, LearnerRepository, create_learner_repository
 
 T = TypeVar("T")
@@ -49,20 +53,15 @@ async def current_learner(sender_id: str) -> Learner:
     return await in_thread(learner_for_sender, sender_id)
 
 
-@dataclass(frozen=True)
-class ProgressSummary:
-    """What "my progress" reports."""
-
-    courses_started: int
-    courses_completed: int
-    points: int
-
-
-def progress_of(learner_id: str) -> ProgressSummary:
-    """The learner's course progress and Karma Points.
-
-    The learner store holds no enrollments or points ledger yet (they arrive with the course
-    engine), so every learner truthfully has nothing started and no points.
-    """
-    del learner_id
-    return ProgressSummary(courses_started=0, courses_completed=0, points=0)
+@lru_cache(maxsize=1)
+def journey() -> Journey:
+    """The course engine over the content tree and learner records chosen by settings."""
+    settings = get_settings()
+    engine = cached_engine(settings.sql_url)
+    upgrade(settings.sql_url, engine)
+    rules = PointsRules(
+        settings.points_lesson, settings.points_quiz_passed, settings.points_course_completed
+    )
+    records = RecordStore(session_factory(engine), sinks=settings.sync_sinks, points=rules)
+    library = load_content(settings.content_dir) if settings.content_dir.is_dir() else Library()
+    return Journey(library, records, pass_mark=settings.quiz_pass_mark)

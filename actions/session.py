@@ -9,6 +9,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from actions.base import say
 from learning.repository import Learner
 
 
@@ -44,7 +45,5 @@ class ActionGreet(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         learner = await services.current_learner(tracker.sender_id)
-        dispatcher.utter_message(
-            response="utter_greet" if learner.language_chosen else "utter_welcome_new"
-        )
+        say(dispatcher, tracker, "utter_greet" if learner.language_chosen else "utter_welcome_new")
         return []

@@ -9,6 +9,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from bot.cli_learning import certificate_app, content_app
 from bot.settings import get_settings
 from bot.stack import Stack, StackError
 
@@ -111,6 +112,9 @@ def nlu_eval(
         typer.secho(f"Below {min_f1:.2f}: {', '.join(failing)}", fg="red", err=True)
         raise typer.Exit(1)
 
+
+app.add_typer(content_app, name="content")
+app.add_typer(certificate_app, name="certificate")
 
 if __name__ == "__main__":
     app()

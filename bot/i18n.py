@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -233,7 +234,14 @@ class Catalog:
         return buttons
 
     def render(
-        self, response: str, language: str | None, /, *, script: str = NATIVE_SCRIPT, **args: Any
+        self,
+        response: str,
+        language: str | None,
+        /,
+        *,
+        script: str = NATIVE_SCRIPT,
+        buttons: Sequence[dict[str, str]] = (),
+        **args: Any,
     ) -> dict[str, Any]:
         """The Rasa NLG response dict ({"text", "buttons", "image", ...}) for `response`.
 
@@ -241,6 +249,8 @@ class Catalog:
             response: Response name, e.g. "utter_greet".
             language: hi-IN falls back to hi, unknown codes to en; hi-Latn is Hindi in Latin.
             script: "native" or "latin" (romanized; only Devanagari languages change).
+            buttons: Extra buttons ({"title", "payload"}, already in the right language, e.g.
+                course titles or quiz options), shown before the response's own buttons.
             **args: Placeholder values; numbers are formatted the Indian way (1,00,000).
 
         Raises:
@@ -253,7 +263,7 @@ class Catalog:
             raise KeyError(response)
         values = {key: _display(value, code) for key, value in args.items()}
         text = fill(template["text"], values)
-        buttons = [
+        buttons = [{"title": b["title"], "payload": b["payload"]} for b in buttons] + [
             {"title": fill(b["title"], values), "payload": fill_payload(b["payload"], values)}
             for b in template["buttons"]
         ]

@@ -14,6 +14,7 @@ module is the pure function behind it and does no I/O.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import NATIVE_SCRIPT, Catalog, get_catalog
@@ -39,7 +40,11 @@ def _placeholder_values(source: Any) -> dict[str, Any]:
     }
 
 
-def render_nlg_request(body: dict[str, Any], catalog: Catalog | None = None) -> dict[str, Any]:
+def render_nlg_request(
+    body: dict[str, Any],
+    catalog: Catalog | None = None,
+    buttons: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
     """Render the response Rasa asks for, in the conversation's language and script.
 
     The language (slot ``language``, default "en") and script (slot ``script``, "native" or
@@ -52,6 +57,7 @@ def render_nlg_request(body: dict[str, Any], catalog: Catalog | None = None) -> 
     Args:
         body: Rasa's request: ``response``, ``arguments``, ``tracker`` (with ``slots``).
         catalog: The catalog to render from (the process-wide one by default).
+        buttons: Extra buttons to show before the response's own (see `Catalog.render`).
 
     Returns:
         The response in the format Rasa's NLG endpoint expects. An unknown response name is
@@ -68,7 +74,7 @@ def render_nlg_request(body: dict[str, Any], catalog: Catalog | None = None) -> 
     values.setdefault("language_name", catalog.native_name(catalog.resolve(language)))
     response = str(body.get("response") or FALLBACK_RESPONSE)
     try:
-        return catalog.render(response, language, script=script, **values)
+        return catalog.render(response, language, script=script, buttons=buttons, **values)
     except KeyError:
         logger.warning(
             "no catalog entry for response %r; answering with %s", response, FALLBACK_RESPONSE

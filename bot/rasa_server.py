@@ -4,7 +4,8 @@ Rasa 3.6 validates every action-server reply and every NLG reply with `jsonschem
 which first re-checks Rasa's own constant schema against the JSON-Schema meta-schema. That
 re-check costs several milliseconds per call and dominated Rasa's CPU time per turn
 (docs/PERFORMANCE.md). The replies themselves are still validated exactly as before; only the
-check of a schema already found valid is remembered.
+check of a schema already found valid is remembered. SQLite tracker stores also get
+``synchronous=NORMAL`` (see `_sqlite_sync_normal`).
 
 Usage: `.venv-rasa/bin/python -m bot.rasa_server run --model … --endpoints …`
 """
@@ -36,11 +37,31 @@ def _cached_validate() -> Any:
     return validate
 
 
+def _sqlite_sync_normal() -> None:
+    """Open SQLite tracker stores with ``synchronous=NORMAL``.
+
+    The embedded tracker store runs SQLite in WAL mode (bot/stack.py), where NORMAL is
+    crash-safe: a power cut can lose the last turns, but never corrupts the file. The default,
+    FULL, fsyncs on every commit, several times per turn.
+    """
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def on_connect(connection: Any, record: Any) -> None:
+        if type(connection).__module__.startswith("sqlite3"):
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    event.listen(Engine, "connect", on_connect)
+
+
 def main() -> None:
     """Install the cached validator, then hand over to Rasa's own command line."""
     import jsonschema
 
     jsonschema.validate = _cached_validate()
+    _sqlite_sync_normal()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

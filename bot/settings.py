@@ -35,6 +35,34 @@ class Settings(BaseSettings):
 
     max_message_chars: int = Field(default=2000, alias="KARMABOT_MAX_MESSAGE_CHARS")
 
+    content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="KARMABOT_CONTENT_DIR")
+    quiz_pass_mark: int = Field(default=60, ge=0, le=100, alias="KARMABOT_QUIZ_PASS_MARK")
+    points_lesson: int = Field(default=10, ge=0, alias="KARMABOT_POINTS_LESSON")
+    points_quiz_passed: int = Field(default=20, ge=0, alias="KARMABOT_POINTS_QUIZ_PASSED")
+    points_course_completed: int = Field(default=50, ge=0, alias="KARMABOT_POINTS_COURSE_COMPLETED")
+
+    # Sync to the learning platform: each sink is on when its URL is set.
+    lrs_url: str | None = Field(default=None, alias="KARMABOT_LRS_URL")
+    lrs_username: str | None = Field(default=None, alias="KARMABOT_LRS_USERNAME")
+    lrs_password: str | None = Field(default=None, alias="KARMABOT_LRS_PASSWORD")
+    xapi_home_page: str = Field(
+        default="https://karmabot.example.org", alias="KARMABOT_XAPI_HOME_PAGE"
+    )
+    xapi_activity_base: str = Field(
+        default="https://karmabot.example.org/xapi", alias="KARMABOT_XAPI_ACTIVITY_BASE"
+    )
+    sunbird_url: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_URL")
+    sunbird_api_key: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_API_KEY")
+    sunbird_user_token: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_USER_TOKEN")
+    sunbird_batch_id: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_BATCH_ID")
+
+    @property
+    def sync_sinks(self) -> tuple[str, ...]:
+        """The outbox sinks that are configured ("lrs", "sunbird")."""
+        return tuple(
+            name for name, url in (("lrs", self.lrs_url), ("sunbird", self.sunbird_url)) if url
+        )
+
     @property
     def resolved_data_dir(self) -> Path:
         """The data directory as an absolute path (created on demand by callers)."""

@@ -6,6 +6,7 @@ Run with `python -m connectors.gateway` (or `karmabot up`).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -23,6 +24,8 @@ from bot.i18n import get_catalog
 from bot.settings import Settings, get_settings
 from connectors.conversation import Conversation, Inbound
 from connectors.rasa_client import RasaClient, RasaUnavailable
+from learning.db import cached_engine, session_factory
+from learning.records import RecordStore
 from learning.repository import create_learner_repository
 
 logger = logging.getLogger(__name__)
@@ -73,6 +76,20 @@ async def chat_api(request: Request) -> Response:
     return JSONResponse({"user": user, "messages": [m.to_json() for m in replies]})
 
 
+async def certificate_pdf(request: Request) -> Response:
+    """`GET /certificates/{code}.pdf`: the certificate with that verification code."""
+    from learning.certificate import render_pdf
+
+    records: RecordStore = request.app.state.records
+    code = str(request.path_params["code"])
+    certificate = await asyncio.to_thread(records.certificate, code)
+    if certificate is None:
+        return _error("no certificate has this code", 404)
+    pdf = await asyncio.to_thread(render_pdf, certificate)
+    disposition = f'inline; filename="karmabot-certificate-{certificate.code}.pdf"'
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+
+
 def create_gateway(settings: Settings | None = None) -> Starlette:
     """Build the gateway app from settings."""
     settings = settings or get_settings()
@@ -86,6 +103,8 @@ def create_gateway(settings: Settings | None = None) -> Starlette:
             get_catalog(),
             max_chars=settings.max_message_chars,
         )
+        engine = cached_engine(settings.sql_url)
+        app.state.records = RecordStore(session_factory(engine))
         try:
             yield
         finally:
@@ -95,6 +114,7 @@ def create_gateway(settings: Settings | None = None) -> Starlette:
         Route("/", webchat),
         Route("/health", health),
         Route("/chat/api", chat_api, methods=["POST"]),
+        Route("/certificates/{code:str}.pdf", certificate_pdf),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -28,11 +28,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
+def _sqlite_autocommit_driver(dbapi_connection: Any, _: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, issue BEGIN (see `_sqlite_begin`).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # Take the write lock when the transaction starts. A deferred transaction that reads and
+    # then writes fails at once with SQLITE_BUSY when another writer got in between; an
+    # immediate one waits its turn (busy_timeout) instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`: SQLite in WAL mode with a busy timeout, or a pooled PostgreSQL."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_autocommit_driver)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 

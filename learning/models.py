@@ -5,7 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -27,6 +36,10 @@ class LearnerRow(Base):
     """A learner: one official, whatever channels they use."""
 
     __tablename__ = "learners"
+    __table_args__ = (
+        UniqueConstraint("phone", name="uq_learners_phone"),
+        UniqueConstraint("telegram_username", name="uq_learners_telegram_username"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str | None] = mapped_column(String(200))
@@ -40,6 +53,9 @@ class LearnerRow(Base):
         String(36), ForeignKey("learners.id", ondelete="SET NULL")
     )
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    telegram_username: Mapped[str | None] = mapped_column(String(64))
+    active_course_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -63,3 +79,135 @@ class ChannelLinkRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     learner: Mapped[LearnerRow] = relationship(back_populates="links")
+
+
+class EnrollmentRow(Base):
+    """A learner's enrollment in a course, with where they are in it."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("learner_id", "course_id", name="uq_enrollment"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    learner_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    course_id: Mapped[str] = mapped_column(String(64))
+    course_version: Mapped[int] = mapped_column(Integer, default=1)
+    lesson_id: Mapped[str | None] = mapped_column(String(64))
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class LessonCompletionRow(Base):
+    """A lesson a learner finished (once, whatever the retries)."""
+
+    __tablename__ = "lesson_completions"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "course_id", "lesson_id", name="uq_lesson_completion"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    learner_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    course_id: Mapped[str] = mapped_column(String(64))
+    lesson_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QuizAttemptRow(Base):
+    """One attempt at a module quiz, with its shuffled question and option order."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "course_id", "quiz_id", "number", name="uq_quiz_attempt"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    learner_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    course_id: Mapped[str] = mapped_column(String(64))
+    quiz_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    layout: Mapped[str] = mapped_column(Text)  # JSON: [[question id, [option ids]], ...]
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QuizAnswerRow(Base):
+    """The answer given to one question in one attempt (the first tap counts)."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id", name="uq_quiz_answer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(64))
+    option_id: Mapped[str] = mapped_column(String(16))
+    correct: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PointsRow(Base):
+    """One Karma Points award; the key makes each award happen at most once."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (UniqueConstraint("learner_id", "key", name="uq_points_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    learner_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    awarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CertificateRow(Base):
+    """A course certificate, checked by its verification code."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("learner_id", "course_id", name="uq_certificate"),)
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    course_id: Mapped[str] = mapped_column(String(64))
+    learner_name: Mapped[str] = mapped_column(String(200))
+    course_title: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxRow(Base):
+    """A learning event waiting to reach one sink (the LRS or Sunbird)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("sink", "event_id", name="uq_outbox_event"),
+        Index("ix_outbox_due", "sink", "sent_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sink: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(36))
+    payload: Mapped[str] = mapped_column(Text)  # JSON of LearningEvent.to_dict()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)

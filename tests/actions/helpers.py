@@ -7,6 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.nlg import render_nlg_request
+
 
 def tracker(
     sender: str,
@@ -26,3 +28,10 @@ async def run(action: Action, track: Tracker) -> tuple[list[dict[str, Any]], lis
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, track, {})
     return dispatcher.messages, list(events)
+
+
+def rendered(response: str, language: str = "en", script: str = "native", **args: Any) -> str:
+    """The text of catalog response `response`, as an action should have sent it."""
+    slots = {"language": language, "script": script}
+    body = {"response": response, "arguments": args, "tracker": {"slots": slots}}
+    return str(render_nlg_request(body)["text"])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from actions.language import ActionChooseLanguage, parse_choice
+from bot.i18n import get_catalog
 from learning.repository import InMemoryLearnerRepository
-from tests.actions.helpers import run, tracker
+from tests.actions.helpers import rendered, run, tracker
 
 
 @pytest.mark.parametrize(
@@ -26,8 +27,8 @@ async def test_choosing_hindi_saves_it_and_answers_in_hindi(
     messages, events = await run(
         ActionChooseLanguage(), tracker(learner.id, intent="choose_language", entities=entities)
     )
-    assert messages[0]["response"] == "utter_language_changed"
-    assert messages[0]["language"] == "hi"  # rendered in the new language, not the old one
+    # Rendered in the new language, not the old one.
+    assert messages[0]["text"] == rendered("utter_language_changed", "hi", language_name="हिन्दी")
     assert messages[1]["custom"] == {"language": "hi", "script": "native"}
     assert {"event": "slot", "name": "language", "value": "hi"} in [
         {k: e[k] for k in ("event", "name", "value")} for e in events
@@ -50,7 +51,11 @@ async def test_a_language_without_a_catalog_is_refused_and_nothing_changes(
     learner = repo.get_or_create("web", "mina")
     entities = [{"entity": "language", "value": "xx"}]
     messages, events = await run(ActionChooseLanguage(), tracker(learner.id, entities=entities))
-    assert messages[0]["response"] == "utter_language_unsupported"
+    texts = get_catalog()
+    available = ", ".join(texts.native_name(code) for code in texts.languages())
+    assert messages[0]["text"] == rendered(
+        "utter_language_unsupported", requested=texts.native_name("xx"), available=available
+    )
     assert events == []
     assert repo.get(learner.id) == learner
 
@@ -58,5 +63,6 @@ async def test_a_language_without_a_catalog_is_refused_and_nothing_changes(
 async def test_no_language_named_offers_the_choices(repo: InMemoryLearnerRepository) -> None:
     learner = repo.get_or_create("web", "kumar")
     messages, events = await run(ActionChooseLanguage(), tracker(learner.id))
-    assert [m["response"] for m in messages] == ["utter_choose_language"]
+    assert [m["text"] for m in messages] == [rendered("utter_choose_language")]
+    assert len(messages[0]["buttons"]) >= 3
     assert events == []

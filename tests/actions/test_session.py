@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.session import ActionGreet, ActionSessionStart
 from learning.repository import InMemoryLearnerRepository
-from tests.actions.helpers import run, tracker
+from tests.actions.helpers import rendered, run, tracker
 
 
 async def test_session_start_restores_language_script_and_name(
@@ -33,7 +33,7 @@ async def test_new_learners_are_asked_for_a_language_returning_ones_get_the_menu
 ) -> None:
     learner = repo.get_or_create("web", "new")
     first, _ = await run(ActionGreet(), tracker(learner.id))
-    assert first[0]["response"] == "utter_welcome_new"
+    assert first[0]["text"] == rendered("utter_welcome_new")
     repo.set_language(learner.id, "ta")
-    again, _ = await run(ActionGreet(), tracker(learner.id))
-    assert again[0]["response"] == "utter_greet"
+    again, _ = await run(ActionGreet(), tracker(learner.id, slots={"language": "ta"}))
+    assert again[0]["text"] == rendered("utter_greet", "ta")

@@ -18,12 +18,12 @@ from bot.nlg import render_nlg_request
 DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 
 #: What Rasa 3.6.21 posts (rasa.core.nlg.callback.nlg_request_format) after action_show_progress
-#: called dispatcher.utter_message(response="utter_progress", courses_started=2, ...).
+#: called dispatcher.utter_message(response="utter_progress", courses=..., points=1500).
 RASA_BODY: dict[str, Any] = {
     "response": "utter_progress",
     "id": None,
     "arguments": {
-        "courses_started": 2, "courses_completed": 1, "points": 1500, "text": None,
+        "courses": "▶️ RTI: 2/5", "points": 1500, "text": None,
         "image": None, "json_message": {}, "buttons": [], "elements": [], "attachment": None,
         "custom": {}, "template": "utter_progress",
     },
@@ -81,7 +81,7 @@ def test_a_real_rasa_request_round_trip() -> None:
     rendered = render_nlg_request(json.loads(json.dumps(RASA_BODY)))
     _assert_rasa_accepts(rendered)
     assert rendered["text"] == (
-        "आपकी प्रगति:\n• शुरू किए गए कोर्स: 2\n• पूरे किए गए कोर्स: 1\n• कर्मा पॉइंट्स: 1,500"
+        "आपकी प्रगति (पाठ · क्विज़ के सर्वश्रेष्ठ अंक · कुल):\n▶️ RTI: 2/5\nकर्मा पॉइंट्स: 1,500"
     )
     assert [b["payload"] for b in rendered["buttons"]] == ["/start_lesson", "/browse_courses"]
 

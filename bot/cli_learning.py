@@ -1,0 +1,84 @@
+"""`karmabot content …` and `karmabot certificate …`: course content and certificates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.settings import get_settings
+
+if TYPE_CHECKING:
+    from learning.records import RecordStore
+
+content_app = typer.Typer(
+    help="Course content under content/ (docs/CONTENT.md).", no_args_is_help=True
+)
+certificate_app = typer.Typer(help="Course certificates.", no_args_is_help=True)
+
+
+@content_app.command("check")
+def content_check(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Content folder (default: settings)")
+    ] = None,
+) -> None:
+    """Validate a content tree; list every problem as `file: field: problem`."""
+    from learning.content_loader import check, load
+
+    root = folder or get_settings().content_dir
+    problems = check(root)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.secho(f"{len(problems)} problem(s); nothing loaded.", fg="red", err=True)
+        raise typer.Exit(1)
+    library = load(root)
+    lessons = sum(len(c.lessons()) for c in library)
+    questions = sum(len(m.quiz.questions) for c in library for m in c.modules)
+    languages = sorted({lang for c in library for lang in c.languages})
+    typer.echo(
+        f"{root}: OK: {len(library)} courses, {lessons} lessons, {questions} quiz "
+        f"questions; languages: {', '.join(languages)}"
+    )
+
+
+def _records() -> RecordStore:
+    from learning.db import cached_engine, session_factory, upgrade
+    from learning.records import RecordStore
+
+    url = get_settings().sql_url
+    engine = cached_engine(url)
+    upgrade(url, engine)
+    return RecordStore(session_factory(engine))
+
+
+@certificate_app.command("verify")
+def certificate_verify(code: Annotated[str, typer.Argument(help="Verification code")]) -> None:
+    """Check a certificate's verification code; exit 1 when it is not genuine."""
+    certificate = _records().certificate(code)
+    if certificate is None:
+        typer.secho(f"{code.upper()}: NOT VALID (no certificate has this code)", fg="red")
+        raise typer.Exit(1)
+    typer.echo(
+        f"{certificate.code}: VALID: {certificate.learner_name} completed "
+        f"“{certificate.course_title}” on {certificate.issued_at:%d %B %Y}."
+    )
+
+
+@certificate_app.command("pdf")
+def certificate_pdf(
+    code: Annotated[str, typer.Argument(help="Verification code")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PDF file to write")] = Path("."),
+) -> None:
+    """Write a certificate's PDF."""
+    from learning.certificate import render_pdf
+
+    certificate = _records().certificate(code)
+    if certificate is None:
+        typer.secho(f"{code.upper()}: no certificate has this code", fg="red", err=True)
+        raise typer.Exit(1)
+    path = out / f"karmabot-certificate-{certificate.code}.pdf" if out.is_dir() else out
+    path.write_bytes(render_pdf(certificate))
+    typer.echo(str(path))

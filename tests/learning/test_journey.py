@@ -1,0 +1,174 @@
+"""A whole course in chat: enroll, lessons, quizzes, points, certificate (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import random
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from learning.content_loader import load
+from learning.db import make_engine, session_factory, upgrade
+from learning.journey import Journey
+from learning.records import PointsRules, RecordStore
+from learning.replies import Reply
+from learning.repository import Learner, SqlLearnerRepository
+
+CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
+
+
+@pytest.fixture
+def setup(db_url: str) -> tuple[Journey, Learner, sa.Engine]:
+    engine = make_engine(db_url)
+    upgrade(db_url, engine)
+    sessions = session_factory(engine)
+    learner = SqlLearnerRepository(sessions).get_or_create("telegram", "7", name="Asha Rao")
+    records = RecordStore(sessions, sinks=("lrs", "sunbird"), points=PointsRules(10, 20, 50))
+    return Journey(load(CONTENT), records, rng=random.Random(1)), learner, engine
+
+
+def names(replies: list[Reply]) -> list[str]:
+    return [r.response for r in replies]
+
+
+def correct_payload(journey: Journey, reply: Reply) -> tuple[str, str]:
+    """(option id, step) of the right answer among a question reply's buttons."""
+    course = journey.library.get("demo")
+    assert course is not None
+    for b in reply.buttons:
+        entities = json.loads(b["payload"].split("{", 1)[1].join(["{", ""]))
+        question_id = entities["step"].split("/")[1]
+        question = next(q for m in course.modules for q in m.quiz.questions if q.id == question_id)
+        if entities["option"] == question.answer:
+            return entities["option"], entities["step"]
+    raise AssertionError("no correct option among the buttons")
+
+
+def test_a_learner_completes_a_course(setup: tuple[Journey, Learner, sa.Engine]) -> None:
+    journey, learner, engine = setup
+    replies = journey.enroll(learner, "demo")
+    assert names(replies) == ["utter_enrolled", "utter_lesson_part"]
+    assert replies[1].args["body"] == "Lesson 1, part one."
+    step = replies[1].args["step"]
+    part2 = journey.next_step(learner, step)
+    assert part2[0].args["body"].endswith("Lesson 1, part two.")
+    # A stale Next (the first part's button again) changes nothing.
+    stale = journey.next_step(learner, step)
+    assert names(stale) == ["utter_stale_button", "utter_lesson_part"]
+    assert stale[1].args["step"] == part2[0].args["step"]
+    done = journey.next_step(learner, part2[0].args["step"])
+    assert names(done) == ["utter_lesson_done", "utter_lesson_part"]
+    assert done[0].args["points"] == 10 and done[1].args["title"] == "Lesson 2"
+    journey.next_step(learner)
+    to_quiz = journey.next_step(learner)
+    assert names(to_quiz) == ["utter_lesson_done", "utter_quiz_intro", "utter_quiz_question"]
+    question = to_quiz[-1]
+    # Typed nonsense is refused; the question stays the same.
+    refused = journey.answer(learner, "banana")
+    assert names(refused) == ["utter_invalid_answer", "utter_quiz_question"]
+    assert refused[1].args["question"] == question.args["question"]
+    option, step = correct_payload(journey, question)
+    first = journey.answer(learner, "", option, step)
+    assert names(first) == ["utter_answer_correct", "utter_quiz_question"]
+    # A double tap on the same button records nothing more.
+    assert names(journey.answer(learner, "", option, step))[0] == "utter_stale_button"
+    option, step = correct_payload(journey, first[-1])
+    finished = journey.answer(learner, "", option, step)
+    assert names(finished) == ["utter_answer_correct", "utter_quiz_passed"]
+    assert finished[-1].args["score"] == 2 and finished[-1].args["points"] == 20
+    lesson3 = journey.next_step(learner)
+    assert lesson3[0].args["title"] == "Lesson 3"
+    journey.next_step(learner)
+    quiz2 = journey.next_step(learner)
+    option, step = correct_payload(journey, quiz2[-1])
+    end = journey.answer(learner, "", option, step)
+    assert names(end) == ["utter_answer_correct", "utter_quiz_passed_last",
+                          "utter_course_complete"]  # fmt: skip
+    code = end[-1].args["code"]
+    assert end[-1].custom and end[-1].custom["document"]["code"] == code
+    certificate = journey.records.certificate(code.lower())
+    assert certificate is not None and certificate.learner_name == "Asha Rao"
+    # 3 lessons x 10 + 2 quizzes x 20 + course 50
+    assert journey.records.points(learner.id) == 120
+    progress = journey.progress(learner)
+    assert "3/3" in progress[0].args["courses"] and "100%" in progress[0].args["courses"]
+    with engine.connect() as conn:
+        kinds = conn.execute(sa.text("SELECT payload FROM outbox WHERE sink = 'lrs'")).scalars()
+        counts: dict[str, int] = {}
+        for kind in (json.loads(p)["kind"] for p in kinds):
+            counts[kind] = counts.get(kind, 0) + 1
+        sunbird = conn.execute(sa.text("SELECT count(*) FROM outbox WHERE sink='sunbird'"))
+        assert sunbird.scalar() == sum(counts.values())
+    assert counts["lesson_completed"] == 3 and counts["question_answered"] == 3
+    assert counts["quiz_passed"] == 2 and counts["course_completed"] == 1
+    engine.dispose()
+
+
+def test_hindi_learners_get_hindi_content_and_typed_answers_count(
+    setup: tuple[Journey, Learner, sa.Engine],
+) -> None:
+    journey, learner, engine = setup
+    hindi = Learner(**{**learner.__dict__, "language": "hi"})
+    replies = journey.enroll(hindi, "demo")
+    assert replies[1].args["body"] == "पाठ 1, पहला भाग।"
+    for _ in range(4):
+        replies = journey.next_step(hindi)
+    assert names(replies)[-1] == "utter_quiz_question"
+    answered = journey.answer(hindi, "दूसरा")  # typed ordinal: the second option shown
+    assert names(answered)[0] in {"utter_answer_correct", "utter_answer_wrong"}
+    engine.dispose()
+
+
+def test_failing_a_quiz_allows_a_retake_and_resume_returns_to_the_question(
+    setup: tuple[Journey, Learner, sa.Engine],
+) -> None:
+    journey, learner, engine = setup
+    journey.enroll(learner, "demo")
+    for _ in range(4):
+        replies = journey.next_step(learner)
+    course = journey.library.get("demo")
+    assert course is not None
+    for _ in range(2):
+        step = json.loads(replies[-1].buttons[0]["payload"].split("{", 1)[1].join(["{", ""]))
+        question_id = step["step"].split("/")[1]
+        question = next(q for q in course.modules[0].quiz.questions if q.id == question_id)
+        wrong = next(o.id for o in question.options if o.id != question.answer)
+        # Resume mid-quiz shows the same question again.
+        assert journey.resume(learner)[0].args["question"] == replies[-1].args["question"]
+        replies = journey.answer(learner, "", wrong, step["step"])
+    assert names(replies)[-1] == "utter_quiz_failed"
+    assert replies[-1].args["points"] == 0
+    retake = journey.start_quiz(learner, replies[-1].args["quiz"])
+    assert names(retake) == ["utter_quiz_intro", "utter_quiz_question"]
+    engine.dispose()
+
+
+def test_bad_input_changes_nothing(setup: tuple[Journey, Learner, sa.Engine]) -> None:
+    journey, learner, engine = setup
+    assert names(journey.enroll(learner, "no-such-course"))[0] == "utter_unknown_course"
+    assert journey.records.enrollments(learner.id) == []
+    assert names(journey.answer(learner, "b")) == ["utter_no_active_quiz"]
+    assert names(journey.answer(learner, "", "a", "old-attempt/q1a")) == ["utter_stale_button"]
+    assert names(journey.start_quiz(learner, "demo/q1")) == ["utter_not_enrolled"]
+    assert names(journey.next_step(learner))[0] == "utter_no_active_course"
+    assert journey.records.points(learner.id) == 0
+    engine.dispose()
+
+
+def test_concurrent_double_taps_record_one_completion(
+    setup: tuple[Journey, Learner, sa.Engine],
+) -> None:
+    journey, learner, engine = setup
+    replies = journey.enroll(learner, "demo")
+    step = journey.next_step(learner, replies[1].args["step"])[0].args["step"]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: journey.next_step(learner, step), range(4)))
+    assert sum(names(r)[0] == "utter_lesson_done" for r in results) == 1
+    assert journey.records.points(learner.id) == 10
+    with engine.connect() as conn:
+        done = conn.execute(sa.text("SELECT count(*) FROM lesson_completions")).scalar()
+    assert done == 1
+    engine.dispose()
