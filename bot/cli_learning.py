@@ -10,6 +10,8 @@ import typer
 from bot.settings import get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from learning.records import RecordStore
 
 content_app = typer.Typer(
@@ -82,3 +84,65 @@ def certificate_pdf(
     path = out / f"karmabot-certificate-{certificate.code}.pdf" if out.is_dir() else out
     path.write_bytes(render_pdf(certificate))
     typer.echo(str(path))
+
+
+learners_app = typer.Typer(
+    help="Learner records: roster import and progress reports.", no_args_is_help=True
+)
+
+
+def _sessions() -> sessionmaker[Session]:
+    from learning.db import cached_engine, session_factory, upgrade
+
+    url = get_settings().sql_url
+    engine = cached_engine(url)
+    upgrade(url, engine)
+    return session_factory(engine)
+
+
+@learners_app.command("import")
+def learners_import(
+    roster: Annotated[
+        Path,
+        typer.Argument(help="CSV: name, phone, telegram, organisation, role, supervisor, language"),
+    ],
+) -> None:
+    """Create or update learners from a roster; bad rows are listed by line and skipped."""
+    from bot.i18n import get_catalog
+    from learning.roster import import_rows, parse
+
+    if not roster.is_file():
+        typer.secho(f"{roster}: no such file", fg="red", err=True)
+        raise typer.Exit(1)
+    rows, errors = parse(roster, get_catalog().languages())
+    report = import_rows(_sessions(), rows)
+    for error in sorted(errors + report.errors, key=lambda e: e.line):
+        typer.echo(f"{roster}: {error}", err=True)
+    typer.echo(
+        f"{roster}: {report.created} created, {report.updated} updated, {len(errors)} rows skipped"
+    )
+    if errors or report.errors:
+        raise typer.Exit(1)
+
+
+@learners_app.command("report")
+def learners_report(
+    org: Annotated[str, typer.Option("--org", help="Organisation (case-insensitive)")] = "",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="CSV file (default: stdout)")
+    ] = None,
+) -> None:
+    """Write a progress CSV: one row per learner and course."""
+    import sys
+
+    from actions.services import journey
+    from learning.report import progress_rows, write_csv
+
+    engine_journey = journey()
+    rows = progress_rows(_sessions(), engine_journey.records, engine_journey.library, org)
+    if out is None:
+        write_csv(rows, sys.stdout)
+        return
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        count = write_csv(rows, handle)
+    typer.echo(f"{out}: {count} rows", err=True)
