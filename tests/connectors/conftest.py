@@ -19,6 +19,8 @@ from bot.settings import PROJECT_ROOT
 from bot.stack import MODEL_PATH, RASA_BIN
 
 KARMABOT = Path(sys.executable).with_name("karmabot")
+#: A small, fixed course, so conversations do not depend on the sample content.
+FIXTURE_CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
 
 
 def free_port() -> int:
@@ -98,7 +100,7 @@ def interrupt(stack: RunningStack, timeout: float = 60.0) -> int:
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """The whole stack on the embedded default, stopped with Ctrl-C at the end."""
-    stack = start_stack(tmp_path_factory.mktemp("stack"))
+    stack = start_stack(tmp_path_factory.mktemp("stack"), KARMABOT_CONTENT_DIR=str(FIXTURE_CONTENT))
     try:
         yield stack
     finally:

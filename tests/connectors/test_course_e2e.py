@@ -1,0 +1,93 @@
+"""A course journey end to end through the gateway, Rasa and the action server: browse, enroll,
+lessons, quiz by button and typed answer, stale buttons, certificate and progress."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.connectors.test_gateway_e2e import Learner, payloads, texts
+
+pytestmark = pytest.mark.stack
+
+
+def entities_of(payload: str) -> dict[str, str]:
+    return json.loads(payload[payload.index("{") :]) if "{" in payload else {}
+
+
+def tap(learner: Learner, messages: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
+    """Tap the first button whose payload starts with `prefix`."""
+    payload = next(p for p in payloads(messages) if p.startswith(prefix))
+    return learner.say(payload)
+
+
+def test_a_whole_course_in_chat(stack: str) -> None:
+    learner = Learner(stack)
+    learner.say("hi")
+    catalog = learner.say("show me the courses")
+    assert "Demo course" in texts(catalog)
+    enrolled = tap(learner, catalog, '/enroll_course{"course":"demo"}')
+    assert "You're enrolled in “Demo course”" in texts(enrolled)
+    assert "Lesson 1, part one." in texts(enrolled)
+    first_next = next(p for p in payloads(enrolled) if p.startswith("/next_step"))
+    part2 = learner.say(first_next)
+    assert "Lesson 1, part two." in texts(part2)
+    # The old Next button again: nothing moves.
+    stale = learner.say(first_next)
+    assert "earlier step" in texts(stale) and "Lesson 1, part two." in texts(stale)
+    done = tap(learner, part2, "/next_step")
+    assert "Lesson done: Lesson 1. +10 Karma Points." in texts(done)
+    learner.say("next")
+    quiz = learner.say("next")
+    assert "Quiz: First module" in texts(quiz) and "Question 1 of 2" in texts(quiz)
+    # A typed answer that is not an option is refused, and the question stays.
+    refused = learner.say("option 7")
+    assert "isn't one of the options" in texts(refused) and "Question 1 of 2" in texts(refused)
+    answered = learner.say("2")  # typed: the second option shown
+    assert "Correct!" in texts(answered) or "Not quite." in texts(answered)
+    assert "Question 2 of 2" in texts(answered)
+    result = tap(learner, answered, "/answer_quiz")
+    assert "You scored" in texts(result)
+    progress = learner.say("my progress")
+    assert "Demo course: 2/3" in texts(progress) and "Karma Points" in texts(progress)
+
+
+#: The fixture course's right answers, by question text.
+RIGHT = {"Two plus two?": "4", "The sky is?": "Blue", "Pick yes.": "Yes"}
+
+
+def right_answer(messages: list[dict[str, Any]]) -> str:
+    question = next(q for q in RIGHT if q in texts(messages))
+    buttons = [b for m in messages for b in m.get("buttons", [])]
+    return next(b["payload"] for b in buttons if b["title"].endswith(". " + RIGHT[question]))
+
+
+def test_completing_the_course_sends_a_verifiable_certificate(stack: str) -> None:
+    learner = Learner(stack)
+    messages = learner.say('/enroll_course{"course":"demo"}')
+    for _ in range(20):
+        if any(p.startswith("/answer_quiz") for p in payloads(messages)):
+            messages = learner.say(right_answer(messages))
+        else:
+            messages = learner.say("next")
+        if any("document" in m.get("custom", {}) for m in messages):
+            break
+    document = next(m["custom"]["document"] for m in messages if "document" in m.get("custom", {}))
+    assert "Congratulations" in texts(messages)
+    pdf = httpx.get(f"{stack}/certificates/{document['code']}.pdf", timeout=30)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert httpx.get(f"{stack}/certificates/NOSUCHCODE.pdf", timeout=30).status_code == 404
+
+
+def test_romanized_hindi_learner_gets_the_lesson_in_latin_letters(stack: str) -> None:
+    learner = Learner(stack)
+    learner.say("hi")
+    learner.say('/choose_language{"language":"hi-Latn"}')
+    enrolled = learner.say('/enroll_course{"course":"demo"}')
+    assert "paath 1" in texts(enrolled).lower()
+    assert not any("\u0900" <= ch <= "\u097f" for ch in texts(enrolled))
+    unknown = learner.say('/enroll_course{"course":"no-such-course"}')
+    assert "nahin mila" in texts(unknown) and "demo course" in texts(unknown)  # catalog again
