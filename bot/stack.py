@@ -75,6 +75,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         "KARMABOT_RASA_PORT": str(settings.rasa_port),
         "KARMABOT_PORT": str(settings.gateway_port),
         "KARMABOT_HOST": settings.gateway_host,
+        "KARMABOT_CONTENT_DIR": str(settings.content_dir.expanduser().resolve()),
     }
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url

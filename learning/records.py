@@ -172,21 +172,25 @@ class RecordStore:
 
     # -- events, points ------------------------------------------------------------------
 
-    def _emit(self, session: Session, event: LearningEvent) -> None:
-        payload = json.dumps(event.to_dict(), ensure_ascii=False)
-        for sink in self._sinks:
-            insert_once(
-                session,
-                OutboxRow,
-                {
-                    "sink": sink,
-                    "event_id": event.id,
-                    "payload": payload,
-                    "created_at": event.timestamp,
-                    "attempts": 0,
-                    "next_attempt_at": event.timestamp,
-                },
-            )
+    def _emit(self, session: Session, *events: LearningEvent | None) -> None:
+        """Queue events for every configured sink, in one statement (duplicates ignored)."""
+        rows = [
+            {
+                "sink": sink,
+                "event_id": e.id,
+                "attempts": 0,
+                "created_at": e.timestamp,
+                "next_attempt_at": e.timestamp,
+                "payload": json.dumps(e.to_dict(), ensure_ascii=False),
+            }
+            for e in events
+            if e is not None
+            for sink in self._sinks
+        ]
+        if rows:
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            session.execute(insert(OutboxRow).values(rows).on_conflict_do_nothing())
 
     def _award(self, session: Session, learner_id: str, key: str, reason: str, points: int) -> int:
         if points <= 0:
@@ -298,9 +302,7 @@ class RecordStore:
             )
             if not new:
                 return None
-            self._emit(session, event)
-            if progress:
-                self._emit(session, progress)
+            self._emit(session, event, progress)
             return self._award(
                 session,
                 event.learner_id,
@@ -429,8 +431,7 @@ class RecordStore:
             if row.finished_at is not None:
                 return 0
             row.finished_at, row.passed = self._clock(), passed
-            for event in events:
-                self._emit(session, event)
+            self._emit(session, *events)
             if not passed:
                 return 0
             return self._award(

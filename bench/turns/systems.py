@@ -187,7 +187,9 @@ class Karmabot:
         return {s.name: s.process.pid for s in self.stack.services if s.process is not None}
 
 
-def karmabot(profile: str, run_dir: Path, redis_url: str, workers: int) -> Karmabot:
+def karmabot(
+    profile: str, run_dir: Path, redis_url: str, workers: int, content_dir: Path | None = None
+) -> Karmabot:
     """Settings and an unstarted Stack for `profile` on free ports under `run_dir`."""
     gateway, rasa, action = free_ports(3)
     data_dir = run_dir / f"{profile}-{run_dir.name}"  # unique: it names the Redis key prefix
@@ -201,6 +203,8 @@ def karmabot(profile: str, run_dir: Path, redis_url: str, workers: int) -> Karma
         "rasa_workers": workers if profile == "scale" else 1,
         "redis_url": redis_url if profile == "scale" else None,
     }
+    if content_dir is not None:
+        fields["content_dir"] = content_dir
     settings = Settings(**fields)
     prefix = rasa_env(settings, profile).get("KARMABOT_REDIS_PREFIX")
     if prefix is not None and not prefix.isalnum():

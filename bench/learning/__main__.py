@@ -1,0 +1,55 @@
+"""`python -m bench.learning`: learner records and the course journey (docs/PERFORMANCE.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from bench.doc import write_section
+from bench.learning import journey, records
+from bench.turns.machine import describe
+from bot.settings import PROJECT_ROOT, get_settings
+
+FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "content"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both measures and write their section."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--operations", type=int, default=300)
+    parser.add_argument("--learners", type=int, default=5)
+    parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "PERFORMANCE.md")
+    options = parser.parse_args(argv)
+    machine = describe()
+    print("recording completions …", flush=True)
+    figures = records.measure(options.runs, options.operations)
+    content = get_settings().content_dir
+    content = content if (content / ".").is_dir() and any(content.glob("*/course.yml")) else FIXTURE
+    print(f"course journey through the stack ({content}) …", flush=True)
+    run_dir = PROJECT_ROOT / "var" / "bench" / f"journey-{int(time.time())}"
+    course, turns = journey.measure(content, options.learners, run_dir)
+    lines = [
+        "## Learner records and the course journey",
+        "",
+        f"Command: `python -m bench.learning {' '.join(sys.argv[1:] if argv is None else argv)}`"
+        f" (part of `make bench`). Machine: {machine.cpu}, {machine.cores} cores, "
+        f"{machine.ram_gib:.0f} GiB; {machine.date}.",
+        "",
+        "### Recording a completion",
+        "",
+        *records.table(figures, options.runs, options.operations),
+        "",
+        "### A course end to end, per turn",
+        "",
+        *journey.table(course, turns, options.learners),
+    ]
+    write_section("learning", "\n".join(lines), options.doc)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
