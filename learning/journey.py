@@ -120,7 +120,10 @@ class Journey:
         courses, number, pages = page(self.library, number)
         suggested = recommend(self.library, view) if number == 1 else []
         shown = suggested + [c for c in courses if c not in suggested]
-        lines = [self._course_line(c, learner.language, view) for c in shown]
+        lines = [
+            ("👉 " if c in suggested else "") + self._course_line(c, learner.language, view)
+            for c in shown
+        ]
         buttons = [
             button(pick(c.title, learner.language, c.source_language), "enroll_course", course=c.id)
             for c in shown
