@@ -9,6 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from learning.db import make_engine, session_factory
+from learning.repository import SqlLearnerRepository
+from tests.connectors.conftest import RunningStack
 from tests.connectors.test_gateway_e2e import Learner, payloads, texts
 
 pytestmark = pytest.mark.stack
@@ -91,3 +94,23 @@ def test_romanized_hindi_learner_gets_the_lesson_in_latin_letters(stack: str) ->
     assert not any("\u0900" <= ch <= "\u097f" for ch in texts(enrolled))
     unknown = learner.say('/enroll_course{"course":"no-such-course"}')
     assert "nahin mila" in texts(unknown) and "demo course" in texts(unknown)  # catalog again
+
+
+def test_resume_exactly_where_left_off_on_another_linked_channel(
+    running_stack: RunningStack,
+) -> None:
+    web = Learner(running_stack.url)
+    enrolled = web.say('/enroll_course{"course":"demo"}')
+    tap(web, enrolled, "/next_step")  # now on lesson 1, part 2
+    engine = make_engine(f"sqlite:///{running_stack.data_dir / 'karmabot.db'}")
+    repo = SqlLearnerRepository(session_factory(engine))
+    learner = repo.get_by_channel("web", web.user)
+    assert learner is not None
+    repo.link_channel(learner.id, "console", f"console-{web.user}")
+    engine.dispose()
+    reply = httpx.post(
+        f"{running_stack.url}/chat/api",
+        timeout=60,
+        json={"user": f"console-{web.user}", "text": "continue my lesson", "channel": "console"},
+    )
+    assert "Lesson 1, part two." in texts(reply.json()["messages"])
