@@ -12,13 +12,19 @@ PROMPT = "you › "
 QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
 
 
-def render(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
-    """Text for the terminal, with buttons as numbered options, and those buttons in order."""
+def render(messages: list[dict[str, Any]], base_url: str = "") -> tuple[str, list[dict[str, str]]]:
+    """Text for the terminal, with buttons as numbered options, and those buttons in order.
+
+    A certificate is shown as the address it can be downloaded from.
+    """
     lines: list[str] = []
     buttons: list[dict[str, str]] = []
     for message in messages:
         if message.get("text"):
             lines.append(f"bot › {message['text']}")
+        document = (message.get("custom") or {}).get("document")
+        if isinstance(document, dict) and document.get("kind") == "certificate":
+            lines.append(f"      📄 {base_url}/certificates/{document.get('code')}.pdf")
         for button in message.get("buttons") or []:
             buttons.append(button)
             lines.append(f"      [{len(buttons)}] {button['title']}")
@@ -66,5 +72,5 @@ def chat_loop(
             if reply.status_code != 200:
                 write(f"! {data.get('error', reply.text)}")
                 continue
-            shown, buttons = render(data["messages"])
+            shown, buttons = render(data["messages"], base_url)
             write(shown or "bot › (no reply)")

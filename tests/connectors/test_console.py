@@ -40,8 +40,9 @@ def test_chat_loop_sends_payloads_and_prints_replies() -> None:
     lines = iter(["hi", "2", "/quit"])
     out: list[str] = []
     client = httpx.Client(transport=httpx.MockTransport(gateway))
-    chat_loop("http://gateway", user="asha", read=lambda _: next(lines), write=out.append,
-              client=client)  # fmt: skip
+    chat_loop(
+        "http://gateway", user="asha", read=lambda _: next(lines), write=out.append, client=client
+    )
     assert [b["text"] for b in sent] == ["hi", "/help"]
     assert all(b["channel"] == "console" and b["user"] == "asha" for b in sent)
     assert any("[2] Help" in line for line in out)
@@ -60,6 +61,28 @@ def test_chat_loop_reports_gateway_errors_and_continues() -> None:
         except StopIteration:
             raise EOFError from None
 
-    chat_loop("http://gateway", user="asha", read=read, write=out.append,
-              client=httpx.Client(transport=httpx.MockTransport(gateway)))  # fmt: skip
+    chat_loop(
+        "http://gateway",
+        user="asha",
+        read=read,
+        write=out.append,
+        client=httpx.Client(transport=httpx.MockTransport(gateway)),
+    )
     assert any("not available" in line for line in out)
+
+
+def test_a_certificate_is_shown_as_its_download_address() -> None:
+    messages = [
+        {"text": "Congratulations!"},
+        {
+            "custom": {
+                "document": {
+                    "kind": "certificate",
+                    "code": "ABC234",
+                    "filename": "karmabot-certificate-ABC234.pdf",
+                }
+            }
+        },
+    ]
+    shown, _ = render(messages, "http://127.0.0.1:8080")
+    assert shown.splitlines()[-1].strip() == "📄 http://127.0.0.1:8080/certificates/ABC234.pdf"
