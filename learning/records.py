@@ -1,53 +1,33 @@
 """Learner records: enrollments, lesson completions, quiz attempts, points and certificates.
 
-Every recording is idempotent on a natural key, enforced by a unique constraint and written with
-``INSERT … ON CONFLICT DO NOTHING``: a double-tapped button, a retried request or two workers at
-once record a thing once. The learning events each recording produces go into the outbox in the
-same transaction (learning/outbox.py), so what the learner record says and what is synced to the
-learning platform can never disagree.
+`RecordStore` is the SQL store (SQLite or PostgreSQL) the course engine writes to; how it keeps
+every recording idempotent is described in learning/store.py.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select, update
 
+from learning.attempts import Attempt, AttemptRecords
 from learning.events import LearningEvent
 from learning.models import (
-    Base,
     CertificateRow,
     EnrollmentRow,
     LearnerRow,
     LessonCompletionRow,
-    OutboxRow,
-    PointsRow,
-    QuizAnswerRow,
-    QuizAttemptRow,
     new_id,
-    utcnow,
 )
 from learning.repository import _aware
+from learning.store import Clock, PointsRules, insert_once
 
-Clock = Callable[[], datetime]
+__all__ = ["Attempt", "Certificate", "Clock", "Enrollment", "PointsRules", "RecordStore"]
+
 #: Characters of certificate codes: no 0/O or 1/I/L to misread.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-@dataclass(frozen=True)
-class PointsRules:
-    """Karma Points per achievement (from settings)."""
-
-    lesson: int = 10
-    quiz_passed: int = 20
-    course_completed: int = 50
 
 
 @dataclass(frozen=True)
@@ -62,29 +42,6 @@ class Enrollment:
     part: int
     enrolled_at: datetime
     completed_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """A quiz attempt: its shuffled layout and how far the learner is."""
-
-    id: str
-    learner_id: str
-    course_id: str
-    quiz_id: str
-    number: int
-    layout: tuple[tuple[str, tuple[str, ...]], ...]
-    position: int
-    score: int
-    total: int
-    passed: bool | None
-    language: str
-    finished: bool
-
-    @property
-    def current(self) -> tuple[str, tuple[str, ...]] | None:
-        """(question id, option ids in display order) of the next question, if any."""
-        return self.layout[self.position] if self.position < len(self.layout) else None
 
 
 @dataclass(frozen=True)
@@ -112,24 +69,6 @@ def _enrollment(row: EnrollmentRow) -> Enrollment:
     )
 
 
-def _attempt(row: QuizAttemptRow) -> Attempt:
-    layout = tuple((str(q), tuple(map(str, opts))) for q, opts in json.loads(row.layout))
-    return Attempt(
-        row.id,
-        row.learner_id,
-        row.course_id,
-        row.quiz_id,
-        row.number,
-        layout,
-        row.position,
-        row.score,
-        row.total,
-        row.passed,
-        row.language,
-        row.finished_at is not None,
-    )
-
-
 def _certificate(row: CertificateRow) -> Certificate:
     return Certificate(
         row.code,
@@ -141,78 +80,8 @@ def _certificate(row: CertificateRow) -> Certificate:
     )
 
 
-def _attempts_of(learner_id: str, course_id: str) -> tuple[Any, ...]:
-    return (QuizAttemptRow.learner_id == learner_id, QuizAttemptRow.course_id == course_id)
-
-
-def insert_once(session: Session, table: type[Base], values: dict[str, Any]) -> bool:
-    """Insert a row unless one with the same unique key exists; True if this call inserted it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    key = inspect(table).primary_key
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*key)
-    return session.execute(statement).first() is not None
-
-
-class RecordStore:
+class RecordStore(AttemptRecords):
     """The SQL learner-record store (SQLite or PostgreSQL)."""
-
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        *,
-        sinks: Sequence[str] = (),
-        points: PointsRules | None = None,
-        clock: Clock = utcnow,
-    ) -> None:
-        self._sessions = sessions
-        self._sinks = tuple(sinks)
-        self.points_rules = points or PointsRules()
-        self._clock = clock
-
-    # -- events, points ------------------------------------------------------------------
-
-    def _emit(self, session: Session, *events: LearningEvent | None) -> None:
-        """Queue events for every configured sink, in one statement (duplicates ignored)."""
-        rows = [
-            {
-                "sink": sink,
-                "event_id": e.id,
-                "attempts": 0,
-                "created_at": e.timestamp,
-                "next_attempt_at": e.timestamp,
-                "payload": json.dumps(e.to_dict(), ensure_ascii=False),
-            }
-            for e in events
-            if e is not None
-            for sink in self._sinks
-        ]
-        if rows:
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            session.execute(insert(OutboxRow).values(rows).on_conflict_do_nothing())
-
-    def _award(self, session: Session, learner_id: str, key: str, reason: str, points: int) -> int:
-        if points <= 0:
-            return 0
-        values = {
-            "learner_id": learner_id,
-            "key": key,
-            "reason": reason,
-            "points": points,
-            "awarded_at": self._clock(),
-        }
-        return points if insert_once(session, PointsRow, values) else 0
-
-    def points(self, learner_id: str) -> int:
-        """The learner's Karma Points total."""
-        with self._sessions() as session:
-            total = session.scalar(
-                select(func.coalesce(func.sum(PointsRow.points), 0)).where(
-                    PointsRow.learner_id == learner_id
-                )
-            )
-            return int(total or 0)
 
     # -- enrollments ---------------------------------------------------------------------
 
@@ -321,152 +190,6 @@ class RecordStore:
                     )
                 )
             )
-
-    # -- quizzes -------------------------------------------------------------------------
-
-    def start_attempt(
-        self,
-        learner_id: str,
-        course_id: str,
-        quiz_id: str,
-        layout: Sequence[tuple[str, Sequence[str]]],
-        language: str,
-    ) -> Attempt:
-        """Start the next attempt at a quiz, or return the unfinished one."""
-        with self._sessions.begin() as session:
-            open_row = session.scalars(
-                select(QuizAttemptRow).filter_by(
-                    learner_id=learner_id, course_id=course_id, quiz_id=quiz_id, finished_at=None
-                )
-            ).first()
-            if open_row:
-                return _attempt(open_row)
-            number = 1 + (
-                session.scalar(
-                    select(func.max(QuizAttemptRow.number)).where(
-                        *_attempts_of(learner_id, course_id), QuizAttemptRow.quiz_id == quiz_id
-                    )
-                )
-                or 0
-            )
-            insert_once(
-                session,
-                QuizAttemptRow,
-                {
-                    "id": new_id(),
-                    "learner_id": learner_id,
-                    "course_id": course_id,
-                    "quiz_id": quiz_id,
-                    "number": number,
-                    "layout": json.dumps([[q, list(o)] for q, o in layout]),
-                    "position": 0,
-                    "score": 0,
-                    "total": len(layout),
-                    "language": language,
-                    "started_at": self._clock(),
-                },
-            )
-            row = session.scalars(
-                select(QuizAttemptRow).filter_by(
-                    learner_id=learner_id, course_id=course_id, quiz_id=quiz_id, number=number
-                )
-            ).one()
-            return _attempt(row)
-
-    def attempt(self, attempt_id: str) -> Attempt | None:
-        """An attempt by id."""
-        with self._sessions() as session:
-            row = session.get(QuizAttemptRow, attempt_id)
-            return _attempt(row) if row else None
-
-    def open_attempt(self, learner_id: str) -> Attempt | None:
-        """The learner's unfinished quiz attempt, if any (the most recent)."""
-        with self._sessions() as session:
-            row = session.scalars(
-                select(QuizAttemptRow)
-                .filter_by(learner_id=learner_id, finished_at=None)
-                .order_by(QuizAttemptRow.started_at.desc())
-            ).first()
-            return _attempt(row) if row else None
-
-    def answer(
-        self, attempt_id: str, question_id: str, option_id: str, correct: bool, event: LearningEvent
-    ) -> tuple[Attempt, bool]:
-        """Record the answer to the attempt's current question (the first answer counts).
-
-        Returns:
-            (the attempt after the answer, whether this call recorded it). A second answer to
-            the same question, or an answer to a question that is not the current one, records
-            nothing.
-        """
-        with self._sessions.begin() as session:
-            row = session.get(QuizAttemptRow, attempt_id, with_for_update=True)
-            assert row is not None
-            current = _attempt(row).current
-            if row.finished_at is not None or current is None or current[0] != question_id:
-                return _attempt(row), False
-            if not insert_once(
-                session,
-                QuizAnswerRow,
-                {
-                    "attempt_id": attempt_id,
-                    "question_id": question_id,
-                    "option_id": option_id,
-                    "correct": correct,
-                    "answered_at": event.timestamp,
-                },
-            ):
-                return _attempt(row), False
-            row.position += 1
-            row.score += int(correct)
-            self._emit(session, event)
-            session.flush()
-            return _attempt(row), True
-
-    def finish_attempt(self, attempt_id: str, passed: bool, events: Sequence[LearningEvent]) -> int:
-        """Close a fully answered attempt; returns the points it earned (0 if already closed)."""
-        with self._sessions.begin() as session:
-            row = session.get(QuizAttemptRow, attempt_id, with_for_update=True)
-            assert row is not None
-            if row.finished_at is not None:
-                return 0
-            row.finished_at, row.passed = self._clock(), passed
-            self._emit(session, *events)
-            if not passed:
-                return 0
-            return self._award(
-                session,
-                row.learner_id,
-                f"quiz:{row.course_id}:{row.quiz_id}",
-                "quiz_passed",
-                self.points_rules.quiz_passed,
-            )
-
-    def passed_quizzes(self, learner_id: str, course_id: str) -> set[str]:
-        """Ids of the course's quizzes the learner has passed."""
-        with self._sessions() as session:
-            return set(
-                session.scalars(
-                    select(QuizAttemptRow.quiz_id).where(
-                        *_attempts_of(learner_id, course_id), QuizAttemptRow.passed.is_(True)
-                    )
-                )
-            )
-
-    def best_scores(self, learner_id: str, course_id: str) -> dict[str, tuple[int, int]]:
-        """Best (score, total) per finished quiz of a course."""
-        with self._sessions() as session:
-            rows = session.execute(
-                select(
-                    QuizAttemptRow.quiz_id,
-                    func.max(QuizAttemptRow.score),
-                    func.max(QuizAttemptRow.total),
-                )
-                .where(*_attempts_of(learner_id, course_id))
-                .where(QuizAttemptRow.finished_at.is_not(None))
-                .group_by(QuizAttemptRow.quiz_id)
-            )
-            return {quiz: (int(score), int(total)) for quiz, score, total in rows}
 
     # -- course completion and certificates ----------------------------------------------
 

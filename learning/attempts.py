@@ -1,0 +1,211 @@
+"""Quiz attempts in the learner-record store: shuffled layout, answers, results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from learning.events import LearningEvent
+from learning.models import (
+    QuizAnswerRow,
+    QuizAttemptRow,
+    new_id,
+)
+from learning.store import StoreBase, insert_once
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A quiz attempt: its shuffled layout and how far the learner is."""
+
+    id: str
+    learner_id: str
+    course_id: str
+    quiz_id: str
+    number: int
+    layout: tuple[tuple[str, tuple[str, ...]], ...]
+    position: int
+    score: int
+    total: int
+    passed: bool | None
+    language: str
+    finished: bool
+
+    @property
+    def current(self) -> tuple[str, tuple[str, ...]] | None:
+        """(question id, option ids in display order) of the next question, if any."""
+        return self.layout[self.position] if self.position < len(self.layout) else None
+
+
+def _attempt(row: QuizAttemptRow) -> Attempt:
+    layout = tuple((str(q), tuple(map(str, opts))) for q, opts in json.loads(row.layout))
+    return Attempt(
+        row.id,
+        row.learner_id,
+        row.course_id,
+        row.quiz_id,
+        row.number,
+        layout,
+        row.position,
+        row.score,
+        row.total,
+        row.passed,
+        row.language,
+        row.finished_at is not None,
+    )
+
+
+def _attempts_of(learner_id: str, course_id: str) -> tuple[Any, ...]:
+    return (QuizAttemptRow.learner_id == learner_id, QuizAttemptRow.course_id == course_id)
+
+
+class AttemptRecords(StoreBase):
+    """Quiz attempts and answers."""
+
+    def start_attempt(
+        self,
+        learner_id: str,
+        course_id: str,
+        quiz_id: str,
+        layout: Sequence[tuple[str, Sequence[str]]],
+        language: str,
+    ) -> Attempt:
+        """Start the next attempt at a quiz, or return the unfinished one."""
+        with self._sessions.begin() as session:
+            open_row = session.scalars(
+                select(QuizAttemptRow).filter_by(
+                    learner_id=learner_id, course_id=course_id, quiz_id=quiz_id, finished_at=None
+                )
+            ).first()
+            if open_row:
+                return _attempt(open_row)
+            number = 1 + (
+                session.scalar(
+                    select(func.max(QuizAttemptRow.number)).where(
+                        *_attempts_of(learner_id, course_id), QuizAttemptRow.quiz_id == quiz_id
+                    )
+                )
+                or 0
+            )
+            insert_once(
+                session,
+                QuizAttemptRow,
+                {
+                    "id": new_id(),
+                    "learner_id": learner_id,
+                    "course_id": course_id,
+                    "quiz_id": quiz_id,
+                    "number": number,
+                    "layout": json.dumps([[q, list(o)] for q, o in layout]),
+                    "position": 0,
+                    "score": 0,
+                    "total": len(layout),
+                    "language": language,
+                    "started_at": self._clock(),
+                },
+            )
+            row = session.scalars(
+                select(QuizAttemptRow).filter_by(
+                    learner_id=learner_id, course_id=course_id, quiz_id=quiz_id, number=number
+                )
+            ).one()
+            return _attempt(row)
+
+    def attempt(self, attempt_id: str) -> Attempt | None:
+        """An attempt by id."""
+        with self._sessions() as session:
+            row = session.get(QuizAttemptRow, attempt_id)
+            return _attempt(row) if row else None
+
+    def open_attempt(self, learner_id: str) -> Attempt | None:
+        """The learner's unfinished quiz attempt, if any (the most recent)."""
+        with self._sessions() as session:
+            row = session.scalars(
+                select(QuizAttemptRow)
+                .filter_by(learner_id=learner_id, finished_at=None)
+                .order_by(QuizAttemptRow.started_at.desc())
+            ).first()
+            return _attempt(row) if row else None
+
+    def answer(
+        self, attempt_id: str, question_id: str, option_id: str, correct: bool, event: LearningEvent
+    ) -> tuple[Attempt, bool]:
+        """Record the answer to the attempt's current question (the first answer counts).
+
+        Returns:
+            (the attempt after the answer, whether this call recorded it). A second answer to
+            the same question, or an answer to a question that is not the current one, records
+            nothing.
+        """
+        with self._sessions.begin() as session:
+            row = session.get(QuizAttemptRow, attempt_id, with_for_update=True)
+            assert row is not None
+            current = _attempt(row).current
+            if row.finished_at is not None or current is None or current[0] != question_id:
+                return _attempt(row), False
+            if not insert_once(
+                session,
+                QuizAnswerRow,
+                {
+                    "attempt_id": attempt_id,
+                    "question_id": question_id,
+                    "option_id": option_id,
+                    "correct": correct,
+                    "answered_at": event.timestamp,
+                },
+            ):
+                return _attempt(row), False
+            row.position += 1
+            row.score += int(correct)
+            self._emit(session, event)
+            session.flush()
+            return _attempt(row), True
+
+    def finish_attempt(self, attempt_id: str, passed: bool, events: Sequence[LearningEvent]) -> int:
+        """Close a fully answered attempt; returns the points it earned (0 if already closed)."""
+        with self._sessions.begin() as session:
+            row = session.get(QuizAttemptRow, attempt_id, with_for_update=True)
+            assert row is not None
+            if row.finished_at is not None:
+                return 0
+            row.finished_at, row.passed = self._clock(), passed
+            self._emit(session, *events)
+            if not passed:
+                return 0
+            return self._award(
+                session,
+                row.learner_id,
+                f"quiz:{row.course_id}:{row.quiz_id}",
+                "quiz_passed",
+                self.points_rules.quiz_passed,
+            )
+
+    def passed_quizzes(self, learner_id: str, course_id: str) -> set[str]:
+        """Ids of the course's quizzes the learner has passed."""
+        with self._sessions() as session:
+            return set(
+                session.scalars(
+                    select(QuizAttemptRow.quiz_id).where(
+                        *_attempts_of(learner_id, course_id), QuizAttemptRow.passed.is_(True)
+                    )
+                )
+            )
+
+    def best_scores(self, learner_id: str, course_id: str) -> dict[str, tuple[int, int]]:
+        """Best (score, total) per finished quiz of a course."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    QuizAttemptRow.quiz_id,
+                    func.max(QuizAttemptRow.score),
+                    func.max(QuizAttemptRow.total),
+                )
+                .where(*_attempts_of(learner_id, course_id))
+                .where(QuizAttemptRow.finished_at.is_not(None))
+                .group_by(QuizAttemptRow.quiz_id)
+            )
+            return {quiz: (int(score), int(total)) for quiz, score, total in rows}
