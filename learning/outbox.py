@@ -29,6 +29,10 @@ class OutboxItem:
     attempts: int
 
 
+#: How long a claimed batch stays with the worker that claimed it.
+LEASE = timedelta(seconds=120)
+
+
 def retry_delay(attempts: int, base: float = 2.0, cap: float = 900.0) -> timedelta:
     """Exponential backoff: 2, 4, 8 … seconds after each failed attempt, at most 15 minutes."""
     return timedelta(seconds=min(cap, base ** max(1, attempts)))
@@ -40,16 +44,33 @@ class SqlOutbox:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def due(self, sink: str, limit: int, now: datetime) -> list[OutboxItem]:
-        """Up to `limit` unsent events for `sink` whose retry time has come, oldest first."""
-        with self._sessions() as session:
-            rows = session.scalars(
+    def due(
+        self, sink: str, limit: int, now: datetime, lease: timedelta = LEASE
+    ) -> list[OutboxItem]:
+        """Claim up to `limit` unsent events for `sink` whose time has come, oldest first.
+
+        Claimed rows are leased: their next attempt moves `lease` ahead, so another sync worker
+        does not take them meanwhile. `mark_sent` or `mark_failed` settles them; if the worker
+        dies, they come due again when the lease runs out. On PostgreSQL, rows another worker
+        is claiming are skipped (``FOR UPDATE SKIP LOCKED``).
+        """
+        with self._sessions.begin() as session:
+            query = (
                 select(OutboxRow)
                 .where(OutboxRow.sink == sink, OutboxRow.sent_at.is_(None))
                 .where(OutboxRow.next_attempt_at <= now)
                 .order_by(OutboxRow.id)
                 .limit(limit)
             )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            if rows:
+                session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_([r.id for r in rows]))
+                    .values(next_attempt_at=now + lease)
+                )
             return [
                 OutboxItem(r.id, r.sink, LearningEvent.from_dict(json.loads(r.payload)), r.attempts)
                 for r in rows

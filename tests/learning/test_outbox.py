@@ -46,6 +46,8 @@ def test_failed_events_wait_for_their_retry_and_nothing_is_lost(db_url: str) -> 
     assert outbox.due("lrs", 10, T0 + timedelta(seconds=1)) == []
     again = outbox.due("lrs", 10, T0 + retry_delay(1))
     assert [i.attempts for i in again] == [1, 1, 1]
+    # Claimed rows are leased: a second worker does not get them meanwhile.
+    assert outbox.due("lrs", 10, T0 + retry_delay(1)) == []
     outbox.mark_sent([again[0].id], T0 + timedelta(minutes=1))
     assert outbox.pending("lrs") == 2 and outbox.due("sunbird", 10, T0 + timedelta(days=1)) == []
     engine.dispose()
