@@ -9,7 +9,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from bot.cli_learning import certificate_app, content_app, learners_app
+from bot.cli_learning import certificate_app, content_app, learners_app, sync_command
 from bot.settings import get_settings
 from bot.stack import Stack, StackError
 
@@ -116,6 +116,7 @@ def nlu_eval(
 app.add_typer(content_app, name="content")
 app.add_typer(certificate_app, name="certificate")
 app.add_typer(learners_app, name="learners")
+app.command("sync")(sync_command)
 
 if __name__ == "__main__":
     app()

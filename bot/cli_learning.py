@@ -146,3 +146,29 @@ def learners_report(
     with out.open("w", encoding="utf-8", newline="") as handle:
         count = write_csv(rows, handle)
     typer.echo(f"{out}: {count} rows", err=True)
+
+
+def sync_command(
+    once: Annotated[bool, typer.Option("--once", help="One round, then exit")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 5.0,
+) -> None:
+    """Send learning events from the outbox to the configured LRS and Sunbird."""
+    import asyncio
+    import contextlib
+
+    from learning.sync import build_sync_job
+
+    job = build_sync_job(get_settings())
+    if job is None:
+        typer.echo("No sink configured: set KARMABOT_LRS_URL and/or KARMABOT_SUNBIRD_URL.")
+        raise typer.Exit(1)
+    if not once:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(job.run_forever(asyncio.Event(), interval))
+        return
+    report = asyncio.run(job.run_once())
+    for sink in report.sent:
+        typer.echo(
+            f"{sink}: {report.sent[sink]} sent, {report.failed[sink]} failed, "
+            f"{job.outbox.pending(sink)} pending"
+        )

@@ -27,6 +27,7 @@ from connectors.rasa_client import RasaClient, RasaUnavailable
 from learning.db import cached_engine, session_factory
 from learning.records import RecordStore
 from learning.repository import create_learner_repository
+from learning.sync import build_sync_job
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +106,15 @@ def create_gateway(settings: Settings | None = None) -> Starlette:
         )
         engine = cached_engine(settings.sql_url)
         app.state.records = RecordStore(session_factory(engine))
+        # Learning events reach the LRS and Sunbird from here, when they are configured.
+        sync, stop = build_sync_job(settings), asyncio.Event()
+        task = asyncio.create_task(sync.run_forever(stop)) if sync else None
         try:
             yield
         finally:
+            stop.set()
+            if task:
+                await task
             await rasa.aclose()
 
     routes = [

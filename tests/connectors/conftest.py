@@ -17,6 +17,9 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from bot.stack import MODEL_PATH, RASA_BIN
+from tests.fakes.lrs import FakeLrs
+from tests.fakes.server import serve
+from tests.fakes.sunbird import FakeSunbird
 
 KARMABOT = Path(sys.executable).with_name("karmabot")
 #: A small, fixed course, so conversations do not depend on the sample content.
@@ -98,9 +101,29 @@ def interrupt(stack: RunningStack, timeout: float = 60.0) -> int:
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def platform() -> Iterator[tuple[FakeLrs, str, FakeSunbird, str]]:
+    """A fake LRS and a fake Sunbird for the stack to sync to."""
+    lrs, sunbird = FakeLrs(), FakeSunbird()
+    with serve(lrs.app()) as lrs_url, serve(sunbird.app()) as sunbird_url:
+        yield lrs, lrs_url + "/xapi", sunbird, sunbird_url
+
+
+@pytest.fixture(scope="session")
+def running_stack(
+    tmp_path_factory: pytest.TempPathFactory, platform: tuple[FakeLrs, str, FakeSunbird, str]
+) -> Iterator[RunningStack]:
     """The whole stack on the embedded default, stopped with Ctrl-C at the end."""
-    stack = start_stack(tmp_path_factory.mktemp("stack"), KARMABOT_CONTENT_DIR=str(FIXTURE_CONTENT))
+    lrs, lrs_url, sunbird, sunbird_url = platform
+    stack = start_stack(
+        tmp_path_factory.mktemp("stack"),
+        KARMABOT_CONTENT_DIR=str(FIXTURE_CONTENT),
+        KARMABOT_LRS_URL=lrs_url,
+        KARMABOT_LRS_USERNAME=lrs.username,
+        KARMABOT_LRS_PASSWORD=lrs.password,
+        KARMABOT_SUNBIRD_URL=sunbird_url,
+        KARMABOT_SUNBIRD_API_KEY=sunbird.api_key,
+        KARMABOT_SUNBIRD_BATCH_ID="batch-e2e",
+    )
     try:
         yield stack
     finally:

@@ -4,6 +4,7 @@ lessons, quiz by button and typed answer, stale buttons, certificate and progres
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from learning.db import make_engine, session_factory
 from learning.repository import SqlLearnerRepository
 from tests.connectors.conftest import RunningStack
 from tests.connectors.test_gateway_e2e import Learner, payloads, texts
+from tests.fakes.lrs import FakeLrs
+from tests.fakes.sunbird import FakeSunbird
 
 pytestmark = pytest.mark.stack
 
@@ -68,7 +71,10 @@ def right_answer(messages: list[dict[str, Any]]) -> str:
     return next(b["payload"] for b in buttons if b["title"].endswith(". " + RIGHT[question]))
 
 
-def test_completing_the_course_sends_a_verifiable_certificate(stack: str) -> None:
+def test_completing_the_course_sends_a_verifiable_certificate_and_syncs_the_platform(
+    running_stack: RunningStack, platform: tuple[FakeLrs, str, FakeSunbird, str]
+) -> None:
+    stack = running_stack.url
     learner = Learner(stack)
     messages = learner.say('/enroll_course{"course":"demo"}')
     for _ in range(20):
@@ -83,6 +89,27 @@ def test_completing_the_course_sends_a_verifiable_certificate(stack: str) -> Non
     pdf = httpx.get(f"{stack}/certificates/{document['code']}.pdf", timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert httpx.get(f"{stack}/certificates/NOSUCHCODE.pdf", timeout=30).status_code == 404
+    # The gateway's sync job delivers the learner's statements and content states.
+    lrs, _, sunbird, _ = platform
+    engine = make_engine(f"sqlite:///{running_stack.data_dir / 'karmabot.db'}")
+    record = SqlLearnerRepository(session_factory(engine)).get_by_channel("web", learner.user)
+    engine.dispose()
+    assert record is not None
+    deadline = time.monotonic() + 30
+    mine: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        mine = [s for s in lrs.stored.values() if s["actor"]["account"]["name"] == record.id]
+        if any(
+            s["verb"]["display"]["en-US"] == "completed"
+            and s["object"]["id"].endswith("/courses/demo")
+            for s in mine
+        ):
+            break
+        time.sleep(0.5)
+    verbs = {s["verb"]["display"]["en-US"] for s in mine}
+    assert verbs == {"answered", "completed", "passed", "progressed"} and lrs.problems == []
+    assert sunbird.history[(record.id, "demo", "demo")][-1] == (2, 100)
+    assert sunbird.never_went_backwards()
 
 
 def test_romanized_hindi_learner_gets_the_lesson_in_latin_letters(stack: str) -> None:

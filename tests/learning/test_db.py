@@ -19,7 +19,7 @@ def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None:
     tables = set(sa.inspect(engine).get_table_names())
     assert {"learners", "channel_links", "enrollments", "outbox", "alembic_version"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     engine.dispose()
 
 

@@ -1,0 +1,1 @@
+"""Local fake servers for the remote services Karmabot talks to (loopback only)."""
