@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bench.doc import write_section
-from bench.learning import journey, records
+from bench.learning import journey, records, sync
 from bench.turns.machine import describe
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = describe()
     print("recording completions …", flush=True)
     figures = records.measure(options.runs, options.operations)
+    print("outbox sync to a fake LRS …", flush=True)
+    synced = sync.measure(5000, 100, options.runs)
     content = get_settings().content_dir
     content = content if (content / ".").is_dir() and any(content.glob("*/course.yml")) else FIXTURE
     print(f"course journey through the stack ({content}) …", flush=True)
@@ -41,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         "### Recording a completion",
         "",
         *records.table(figures, options.runs, options.operations),
+        "",
+        "### Outbox sync to an LRS",
+        "",
+        *sync.table(synced, options.runs),
         "",
         "### A course end to end, per turn",
         "",
