@@ -13,22 +13,28 @@ from collections.abc import Sequence
 
 Script = tuple[str, ...]
 
+#: Tapping a course in the catalog (the sample content in content/).
+ENROLL_ORIENTATION = '/enroll_course{"course":"karmayogi-orientation"}'
+ENROLL_RTI = '/enroll_course{"course":"rti-for-officials"}'
+ENROLL_CYBER = '/enroll_course{"course":"cyber-hygiene"}'
+
 #: Karmabot capacity mix: realistic learner turns in English, Hindi (Devanagari and
-#: romanized) and Tamil, covering greetings, catalog, lessons, quizzes, progress and questions.
+#: romanized) and Tamil, covering greetings, catalog, enrolling, lessons, quizzes, progress and
+#: questions; enrolled learners get real lesson parts and quiz questions from content/.
 KARMABOT_CAPACITY: tuple[Script, ...] = (
-    ("hi", "show courses", "start lesson", "next", "repeat", "take quiz"),
-    ("namaste", "mera progress dikhao", "next", "take quiz", "b", "help"),
+    ("hi", "show courses", ENROLL_ORIENTATION, "next", "repeat", "take quiz"),
+    ("namaste", "mera progress dikhao", ENROLL_RTI, "next", "take quiz", "b"),
     ("வணக்கம்", "my progress", "what is mission karmayogi?", "next", "repeat", "thanks"),
-    ("hello", "मदद", "show courses", "next", "take quiz", "b"),
+    ("hello", "मदद", ENROLL_CYBER, "next", "take quiz", "b"),
     ("good morning", "help", "what is iGOT karmayogi?", "my progress", "next", "bye"),
-    ("namaste", "courses dikhao", "start lesson", "next", "b", "mera progress dikhao"),
+    ("namaste", "courses dikhao", ENROLL_ORIENTATION, "next", "b", "mera progress dikhao"),
 )
 
 #: Karmabot latency mix: lesson, quiz, progress and question turns.
 KARMABOT_LATENCY: tuple[Script, ...] = (
-    ("start lesson", "next", "next", "repeat", "take quiz", "b"),
-    ("my progress", "take quiz", "b", "a", "next", "mera progress dikhao"),
-    ("what is mission karmayogi?", "next", "repeat", "my progress", "take quiz", "c"),
+    (ENROLL_ORIENTATION, "next", "next", "repeat", "take quiz", "b"),
+    ("my progress", ENROLL_RTI, "take quiz", "b", "a", "mera progress dikhao"),
+    ("what is mission karmayogi?", ENROLL_CYBER, "next", "repeat", "my progress", "take quiz"),
     ("mission karmayogi kab shuru hua", "start lesson", "next", "take quiz", "b", "my progress"),
 )
 
