@@ -50,6 +50,27 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _check_content() -> None:
+    """Refuse to start on broken course content, listing what is wrong."""
+    from learning.content_loader import check
+
+    folder = get_settings().content_dir
+    if not folder.is_dir():
+        typer.echo(f"No course content at {folder}: the catalog will be empty.")
+        return
+    problems = check(folder)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.secho(
+            f"karmabot: {len(problems)} problem(s) in the course content; fix them "
+            "(karmabot content check) and start again.",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
 @app.command()
 def up(profile: Profile = "embedded") -> None:
     """Start the whole stack (action server, Rasa, gateway) and keep it running."""
@@ -57,6 +78,7 @@ def up(profile: Profile = "embedded") -> None:
     # started us with SIGINT ignored (a background job).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    _check_content()
     typer.echo("Starting Karmabot …")
     try:
         stack = _start(profile)
