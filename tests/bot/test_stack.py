@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from pathlib import Path
 
@@ -66,3 +67,24 @@ def test_scale_profile_points_rasa_at_redis(tmp_path: Path) -> None:
     )  # fmt: skip
     rasa = stack.build_services(settings, "scale")[1]
     assert "endpoints.scale.yml" in rasa.argv
+
+
+def test_broken_course_content_stops_start_up_with_the_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.settings import get_settings
+
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "content", tmp_path / "content")
+    quiz = tmp_path / "content" / "demo" / "quizzes" / "q2.yml"
+    quiz.write_text(quiz.read_text().replace("answer: y", "answer: z"))
+    monkeypatch.setenv("KARMABOT_CONTENT_DIR", str(tmp_path / "content"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["up"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "questions[0].answer: 'z' is not one of the options y, n" in result.output
