@@ -27,8 +27,9 @@ from learning.content import (
     Quiz,
 )
 
-MAX_PARAGRAPH = 700
+MAX_PARAGRAPH = 600  # leaves room for the title line: every lesson message ≤ 700
 MAX_BODY = 3000
+MAX_TITLE = 80
 MAX_OPTION = 60
 MAX_PROMPT = 300
 MAX_EXPLANATION = 400
@@ -240,6 +241,10 @@ class _Reader:
                 self.problem(path, "order/minutes", "differ from the source-language lesson")
             if not str(meta.get("title") or "").strip():
                 self.problem(path, "title", "missing")
+            elif len(str(meta["title"])) > MAX_TITLE:
+                self.problem(
+                    path, "title", f"{len(str(meta['title']))} characters (max {MAX_TITLE})"
+                )
             self.body(path, post.content)
             variants[language] = LessonText(
                 str(meta.get("title") or "").strip(), paragraphs(post.content), path

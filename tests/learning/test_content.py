@@ -50,7 +50,7 @@ def test_duplicate_ids_and_oversized_lessons(tree: Path) -> None:
     quiz.write_text(quiz.read_text().replace("id: q2a", "id: q1a"))
     found = problems(tree)
     assert "demo-copy/course.yml: id: duplicate course id 'demo'" in found
-    assert "demo/lessons/l3.md: paragraph 3: 800 characters (max 700)" in found
+    assert "demo/lessons/l3.md: paragraph 3: 800 characters (max 600)" in found
     assert "demo/quizzes/q2.yml: questions[0].id: duplicate question id 'q1a'" in found
 
 

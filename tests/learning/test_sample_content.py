@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import get_catalog
 from bot.settings import PROJECT_ROOT
 from learning.content_loader import check, load
 
@@ -16,7 +17,18 @@ def test_the_sample_content_is_valid_and_complete() -> None:
     assert sum(len(m.quiz.questions) for c in library for m in c.modules) >= 30
     assert all({"en", "hi"} <= set(c.languages) for c in library)
     assert any({"ta", "bn"} <= set(c.languages) for c in library)
+    catalog = get_catalog()
     for course in library:
         for lesson in course.lessons():
-            for text in lesson.variants.values():
-                assert all(len(part) <= 700 for part in text.paragraphs), text.path
+            for language, text in lesson.variants.items():
+                for number, part in enumerate(text.paragraphs, 1):
+                    message = catalog.render(
+                        "utter_lesson_part",
+                        language,
+                        title=text.title,
+                        body=part,
+                        part=number,
+                        parts=len(text.paragraphs),
+                        step="x",
+                    )["text"]
+                    assert len(message) <= 700, (text.path, number)
