@@ -55,3 +55,21 @@ class ActionRepeatStep(NamedAction):
         )
         respond(dispatcher, tracker, replies)
         return []
+
+
+class ActionReadLesson(NamedAction):
+    """Show a whole lesson named by a button (e.g. under an answer); the position stays."""
+
+    action_name = "action_read_lesson"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        learner = await services.current_learner(tracker.sender_id)
+        ref = entity(tracker, "lesson") or ""
+        respond(
+            dispatcher,
+            tracker,
+            await services.in_thread(services.journey().read_lesson, learner, ref),
+        )
+        return []

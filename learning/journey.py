@@ -151,6 +151,23 @@ class Journey(QuizFlow):
             return [self._part(learner, place, lesson.id, part + 1)]
         return self._finish_lesson(learner, place, lesson.id)
 
+    def read_lesson(self, learner: Learner, ref: str) -> list[Reply]:
+        """Show a whole lesson ("course/lesson"), e.g. one an answer cited; nothing moves."""
+        course_id, _, lesson_id = ref.partition("/")
+        course = self.library.get(course_id)
+        lesson = course.lesson(lesson_id) if course else None
+        if course is None or lesson is None:
+            return [Reply("utter_unknown_lesson")]
+        text = lesson.text(course.language_for(learner.language), course.source_language)
+        parts = [
+            Reply(
+                "utter_lesson_excerpt",
+                {"title": text.title, "body": body, "part": i, "parts": len(text.paragraphs)},
+            )
+            for i, body in enumerate(text.paragraphs, 1)
+        ]
+        return [*parts, Reply("utter_back_to_course")]
+
     def repeat(self, learner: Learner, step: str | None = None) -> list[Reply]:
         """Show the current lesson part or quiz question again."""
         return self.resume(learner)

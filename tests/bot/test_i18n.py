@@ -77,6 +77,7 @@ def test_catalog_has_the_responses_the_actions_use(catalog: Catalog) -> None:
         "utter_answer_correct", "utter_answer_wrong", "utter_answer_first",
         "utter_invalid_answer", "utter_stale_button", "utter_quiz_passed",
         "utter_quiz_passed_last", "utter_quiz_failed", "utter_course_complete",
+        "utter_lesson_excerpt", "utter_back_to_course", "utter_unknown_lesson",
     }  # fmt: skip
     assert set(catalog.response_names()) == used
 

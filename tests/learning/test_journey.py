@@ -172,3 +172,16 @@ def test_concurrent_double_taps_record_one_completion(
         done = conn.execute(sa.text("SELECT count(*) FROM lesson_completions")).scalar()
     assert done == 1
     engine.dispose()
+
+
+def test_reading_a_cited_lesson_leaves_the_position_alone(
+    setup: tuple[Journey, Learner, sa.Engine],
+) -> None:
+    journey, learner, engine = setup
+    step = journey.enroll(learner, "demo")[1].args["step"]
+    read = journey.read_lesson(learner, "demo/l3")
+    assert names(read) == ["utter_lesson_excerpt", "utter_lesson_excerpt", "utter_back_to_course"]
+    assert read[1].args["body"].endswith("Lesson 3, part two.")
+    assert journey.resume(learner)[0].args["step"] == step
+    assert names(journey.read_lesson(learner, "demo/nope")) == ["utter_unknown_lesson"]
+    engine.dispose()
