@@ -67,7 +67,7 @@ validate: setup  ## Validate the Rasa training data and domain
 lint: setup  ## ruff and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy bot actions learning connectors
+	@$(VENV)/bin/mypy bot actions learning connectors knowledge
 
 nlu-eval: setup model  ## Intent F1 per language form on the held-out test sets
 	@$(VENV)/bin/karmabot nlu-eval

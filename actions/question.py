@@ -1,4 +1,9 @@
-"""Questions about course content, answered by the knowledge base."""
+"""Questions about course content, answered by the knowledge base with a citation.
+
+The question is answered wherever it comes in the conversation, mid-lesson or mid-quiz too;
+nothing about the learner's place changes. Below the knowledge base's confidence threshold the
+answer is an honest "I don't know", and the question is logged for content owners.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import services
 from actions.base import say
 
 logger = logging.getLogger(__name__)
 
-#: How much of the question is echoed back to the learner.
-ECHO_CHARS = 200
-
 
 class ActionAnswerQuestion(Action):
-    """Hand the question to the knowledge base.
-
-    The knowledge base is not connected in this release, so the action says honestly that it
-    cannot answer yet, echoes the question, and logs it for content owners.
-    """
+    """Answer from the course content, cited, or say that the content has no answer."""
 
     def name(self) -> str:
         return "action_answer_question"
@@ -30,8 +29,26 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        question = (tracker.latest_message.get("text") or "").strip()
-        logger.info("unanswered question from %s: %r", tracker.sender_id, question[:500])
-        echo = question if len(question) <= ECHO_CHARS else question[: ECHO_CHARS - 1] + "…"
-        say(dispatcher, tracker, "utter_cannot_answer_yet", question=echo)
+        question = str(tracker.latest_message.get("text") or "").strip()
+        if not question or question.startswith("/"):
+            say(dispatcher, tracker, "utter_ask_something")
+            return []
+        learner = await services.current_learner(tracker.sender_id)
+        answer = await services.in_thread(services.knowledge().ask, question, learner.language)
+        if not answer.confident:
+            logger.info("no answer for %s: %r", tracker.sender_id, question[:500])
+            say(dispatcher, tracker, "utter_dont_know")
+            return []
+        source = services.citation_line(answer, learner.language)
+        if answer.lesson:
+            say(
+                dispatcher,
+                tracker,
+                "utter_answer",
+                answer=answer.text,
+                source=source,
+                lesson_ref="/".join(answer.lesson),
+            )
+        else:
+            say(dispatcher, tracker, "utter_answer_document", answer=answer.text, source=source)
         return []

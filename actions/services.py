@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.i18n import Catalog, get_catalog
-from bot.settings import get_settings
-from learning.content import Library
+from bot.settings import Settings, get_settings
+from learning.content import Library, pick
 from learning.content_loader import load as load_content
 from learning.db import cached_engine, session_factory, upgrade
 from learning.journey import Journey
 from learning.records import PointsRules, RecordStore
 from learning.repository import Learner, LearnerRepository, create_learner_repository
+
+if TYPE_CHECKING:
+    from knowledge.base import Knowledge
+    from knowledge.config import KnowledgeConfig
+    from knowledge.documents import Answer
 
 T = TypeVar("T")
 
@@ -63,5 +68,49 @@ def journey() -> Journey:
         settings.points_lesson, settings.points_quiz_passed, settings.points_course_completed
     )
     records = RecordStore(session_factory(engine), sinks=settings.sync_sinks, points=rules)
-    library = load_content(settings.content_dir) if settings.content_dir.is_dir() else Library()
-    return Journey(library, records, pass_mark=settings.quiz_pass_mark)
+    return Journey(library(), records, pass_mark=settings.quiz_pass_mark)
+
+
+@lru_cache(maxsize=1)
+def library() -> Library:
+    """The course content chosen by settings (empty when there is none)."""
+    folder = get_settings().content_dir
+    return load_content(folder) if folder.is_dir() else Library()
+
+
+@lru_cache(maxsize=1)
+def knowledge() -> Knowledge:
+    """The knowledge base chosen by settings; its model loads on the first question."""
+    from knowledge.base import KnowledgeBase
+
+    return KnowledgeBase(knowledge_config(get_settings()))
+
+
+def knowledge_config(settings: Settings) -> KnowledgeConfig:
+    """Knowledge-base configuration from the bot's settings (and so from `.env` too)."""
+    from knowledge.config import KnowledgeConfig
+
+    changes: dict[str, object] = {
+        "data_dir": settings.resolved_data_dir,
+        "model_name": settings.embedding_model,
+        "chroma_url": settings.chroma_url,
+        "top_k": settings.kb_top_k,
+        "llm_model": settings.llm_model,
+    }
+    if settings.kb_threshold is not None:
+        changes["threshold"] = settings.kb_threshold
+    return KnowledgeConfig().with_(**changes)
+
+
+def citation_line(answer: Answer, language: str) -> str:
+    """Where an answer came from: "Course › Lesson" (or the source file), in `language`."""
+    if not answer.citations:
+        return ""
+    citation = answer.citations[0]
+    course = library().get(citation.course) if citation.course else None
+    if course is None:
+        return citation.title or citation.source
+    lesson = course.lesson(citation.lesson) if citation.lesson else None
+    place = course.language_for(language)
+    title = lesson.text(place, course.source_language).title if lesson else citation.heading
+    return " › ".join(x for x in (pick(course.title, language, course.source_language), title) if x)

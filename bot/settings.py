@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     sunbird_user_token: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_USER_TOKEN")
     sunbird_batch_id: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_BATCH_ID")
 
+    # Knowledge base (knowledge/): every value has a working offline default.
+    embedding_model: str = Field(default="all-MiniLM-L6-v2", alias="KARMABOT_EMBEDDING_MODEL")
+    chroma_url: str | None = Field(default=None, alias="CHROMA_URL")
+    kb_threshold: float | None = Field(default=None, alias="KARMABOT_KB_THRESHOLD")
+    kb_top_k: int = Field(default=3, ge=1, le=10, alias="KARMABOT_KB_TOP_K")
+    llm_model: str | None = Field(default=None, alias="KARMABOT_LLM_MODEL")
+
     @property
     def sync_sinks(self) -> tuple[str, ...]:
         """The outbox sinks that are configured ("lrs", "sunbird")."""

@@ -1,26 +1,81 @@
-"""Content questions: until the knowledge base lands, an honest answer that echoes the question."""
+"""Content questions: a cited answer with a "Read the lesson" button or an honest "I don't know"."""
 
 from __future__ import annotations
 
-from actions.question import ECHO_CHARS, ActionAnswerQuestion
+from dataclasses import dataclass, field
+
+import pytest
+
+from actions import services
+from actions.question import ActionAnswerQuestion
+from knowledge.documents import Answer, Citation
 from learning.repository import InMemoryLearnerRepository
 from tests.actions.helpers import rendered, run, tracker
 
 
-async def test_the_question_is_echoed_and_never_answered(
-    repo: InMemoryLearnerRepository,
+@dataclass
+class FakeKnowledge:
+    """Answers one question; abstains on everything else; remembers what it was asked."""
+
+    asked: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def ask(self, question: str, language: str | None = None, course: str | None = None) -> Answer:
+        self.asked.append((question, language))
+        if "70:20:10" not in question:
+            return Answer("I don't know", language or "en", confident=False)
+        citation = Citation(
+            "karmayogi-orientation",
+            "05-the-70-20-10-model",
+            "The three parts",
+            "content/…/05-the-70-20-10-model.hi.md",
+            "c1",
+            0.9,
+            "hi",
+        )
+        return Answer("लगभग 70% सीखना काम के अनुभव से आता है।", "hi", True, (citation,), 0.9)
+
+
+@pytest.fixture
+def kb(monkeypatch: pytest.MonkeyPatch, repo: InMemoryLearnerRepository) -> FakeKnowledge:
+    fake = FakeKnowledge()
+    monkeypatch.setattr(services, "knowledge", lambda: fake)
+    return fake
+
+
+async def test_a_confident_answer_is_cited_with_a_read_the_lesson_button(
+    kb: FakeKnowledge, repo: InMemoryLearnerRepository
 ) -> None:
+    learner = repo.get_or_create("web", "q")
+    repo.set_language(learner.id, "hi")
     messages, events = await run(
-        ActionAnswerQuestion(), tracker("x", text="  RTI kya hai ", intent="ask_question")
+        ActionAnswerQuestion(),
+        tracker(
+            learner.id,
+            text="70:20:10 model kya hai",
+            intent="ask_question",
+            slots={"language": "hi"},
+        ),
     )
-    assert [m["text"] for m in messages] == [
-        rendered("utter_cannot_answer_yet", question="RTI kya hai")
-    ]
-    assert events == []
-
-
-async def test_long_questions_are_shortened_for_the_echo(repo: InMemoryLearnerRepository) -> None:
-    messages, _ = await run(ActionAnswerQuestion(), tracker("x", text="q" * 1000))
+    source = "मिशन कर्मयोगी और iGOT से परिचय › सीखने का 70:20:10 मॉडल"
     assert messages[0]["text"] == rendered(
-        "utter_cannot_answer_yet", question="q" * (ECHO_CHARS - 1) + "…"
+        "utter_answer", "hi", answer=kb.ask("70:20:10").text, source=source, lesson_ref="x"
     )
+    assert messages[0]["buttons"][0]["payload"] == (
+        '/read_lesson{"lesson":"karmayogi-orientation/05-the-70-20-10-model"}'
+    )
+    assert kb.asked[0] == ("70:20:10 model kya hai", "hi") and events == []
+
+
+async def test_no_answer_in_the_content_is_an_honest_dont_know(
+    kb: FakeKnowledge, repo: InMemoryLearnerRepository
+) -> None:
+    learner = repo.get_or_create("web", "r")
+    messages, _ = await run(
+        ActionAnswerQuestion(), tracker(learner.id, text="who won the cricket match?")
+    )
+    assert [m["text"] for m in messages] == [rendered("utter_dont_know")]
+
+
+async def test_an_empty_question_asks_for_one(kb: FakeKnowledge) -> None:
+    messages, _ = await run(ActionAnswerQuestion(), tracker("x", text="   "))
+    assert messages[0]["text"] == rendered("utter_ask_something") and kb.asked == []

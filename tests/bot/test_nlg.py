@@ -144,13 +144,14 @@ def test_unknown_response_falls_back_to_default(caplog: pytest.LogCaptureFixture
 
 def test_message_parts_and_structured_slots_are_not_placeholders() -> None:
     body = _request(
-        "utter_cannot_answer_yet",
-        {"language": "en", "question": "from a slot", "session_started_metadata": {"a": 1}},
-        question="{text} {0.__class__}",
+        "utter_answer_document",
+        {"language": "en", "answer": "from a slot", "session_started_metadata": {"a": 1}},
+        answer="{text} {0.__class__}",
+        source="RTI",
         custom={"x": 1},
     )
     text = render_nlg_request(body)["text"]
-    assert text.endswith("I've noted your question: “{text} {0.__class__}”.")
+    assert text == "{text} {0.__class__}\n\n📎 RTI"
 
 
 def test_offer_payload_gets_the_code_argument() -> None:

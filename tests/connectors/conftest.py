@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,8 +23,10 @@ from tests.fakes.server import serve
 from tests.fakes.sunbird import FakeSunbird
 
 KARMABOT = Path(sys.executable).with_name("karmabot")
-#: A small, fixed course, so conversations do not depend on the sample content.
+#: A small, fixed course, so course conversations do not depend on the sample content; the
+#: sample content is there too, for questions to the knowledge base.
 FIXTURE_CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
+SAMPLE_CONTENT = PROJECT_ROOT / "content"
 
 
 def free_port() -> int:
@@ -114,9 +117,12 @@ def running_stack(
 ) -> Iterator[RunningStack]:
     """The whole stack on the embedded default, stopped with Ctrl-C at the end."""
     lrs, lrs_url, sunbird, sunbird_url = platform
+    content = tmp_path_factory.mktemp("content")
+    for course in [*FIXTURE_CONTENT.iterdir(), *SAMPLE_CONTENT.iterdir()]:
+        shutil.copytree(course, content / course.name)
     stack = start_stack(
         tmp_path_factory.mktemp("stack"),
-        KARMABOT_CONTENT_DIR=str(FIXTURE_CONTENT),
+        KARMABOT_CONTENT_DIR=str(content),
         KARMABOT_LRS_URL=lrs_url,
         KARMABOT_LRS_USERNAME=lrs.username,
         KARMABOT_LRS_PASSWORD=lrs.password,

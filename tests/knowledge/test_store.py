@@ -1,0 +1,85 @@
+"""The store works locally (persistent), in memory, and against a Chroma server (HttpClient)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.config import KnowledgeConfig
+from knowledge.embeddings import Embedder
+
+from .conftest import CORPUS
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Chroma server on a free loopback port, from chromadb's own `chroma run`."""
+    binary = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    if not Path(binary).exists():
+        pytest.skip("the chroma command is not installed")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen(
+        [binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the Chroma server did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_chroma_server_when_chroma_url_is_set(
+    chroma_server: str, tmp_path: Path, embedder: Embedder
+) -> None:
+    config = KnowledgeConfig(data_dir=tmp_path, chroma_url=chroma_server)
+    kb = KnowledgeBase(config, embedder=embedder)
+    assert kb.ingest([CORPUS / "notes"], progress=False).files == 3
+    assert not (tmp_path / "knowledge/chroma").exists()
+    assert "September 2020" in kb.ask("When was Mission Karmayogi launched?").text
+    again = KnowledgeBase(config, embedder=embedder).ingest([CORPUS / "notes"], progress=False)
+    assert (again.files, again.unchanged) == (0, 3)
+
+
+def test_local_store_persists_under_the_data_dir(tmp_path: Path, embedder: Embedder) -> None:
+    config = KnowledgeConfig(data_dir=tmp_path)
+    KnowledgeBase(config, embedder=embedder).ingest([CORPUS / "notes"], progress=False)
+    assert (tmp_path / "knowledge/chroma").is_dir()
+    reopened = KnowledgeBase(config, embedder=embedder)
+    assert not reopened.is_empty()
+    assert reopened.ask("When was Mission Karmayogi launched?", log_gap=False).confident
+
+
+def test_memory_store(tmp_path: Path, embedder: Embedder) -> None:
+    config = KnowledgeConfig(data_dir=tmp_path, chroma_url="memory", collection="kb-memory-test")
+    kb = KnowledgeBase(config, embedder=embedder)
+    kb.ingest([CORPUS / "notes"], progress=False)
+    assert kb.ask("What is iGOT Karmayogi?", log_gap=False).confident
+    assert not (tmp_path / "knowledge/chroma").exists()
