@@ -6,6 +6,7 @@ Run with `python -m actions.server` (or `karmabot up`, which starts it for you).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 
 from rasa_sdk.endpoint import create_app
@@ -38,7 +39,25 @@ def create_action_app() -> Sanic:
     async def warm_up(_: Sanic) -> None:
         get_catalog()  # parse and validate every locale once, before the first request
 
+    @app.after_server_start
+    async def load_knowledge(_: Sanic) -> None:
+        # The embedding model takes seconds to load: do it in the background as soon as the
+        # server is up, so the first learner's question does not wait for it.
+        asyncio.get_running_loop().run_in_executor(None, _load_knowledge)
+
     return app
+
+
+def _load_knowledge() -> None:
+    """Load the embedding model and open the store; a failure only leaves them for later."""
+    from actions import services
+
+    try:
+        base = services.knowledge()
+        base.embedder.encode_query("warm-up")  # type: ignore[attr-defined]
+        base.store  # type: ignore[attr-defined]  # noqa: B018
+    except Exception:  # the first question will load it (and report the error) instead
+        logger.exception("could not pre-load the knowledge base")
 
 
 def main(argv: list[str] | None = None) -> None:
