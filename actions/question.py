@@ -34,7 +34,12 @@ class ActionAnswerQuestion(Action):
             say(dispatcher, tracker, "utter_ask_something")
             return []
         learner = await services.current_learner(tracker.sender_id)
-        answer = await services.in_thread(services.knowledge().ask, question, learner.language)
+        try:
+            answer = await services.in_thread(services.knowledge().ask, question, learner.language)
+        except Exception:  # a broken store must not break the conversation
+            logger.exception("the knowledge base failed on %r", question[:200])
+            say(dispatcher, tracker, "utter_dont_know")
+            return []
         if not answer.confident:
             logger.info("no answer for %s: %r", tracker.sender_id, question[:500])
             say(dispatcher, tracker, "utter_dont_know")

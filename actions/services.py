@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -78,12 +79,20 @@ def library() -> Library:
     return load_content(folder) if folder.is_dir() else Library()
 
 
+_KNOWLEDGE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def knowledge() -> Knowledge:
-    """The knowledge base chosen by settings; its model loads on the first question."""
+def _knowledge_base() -> Knowledge:
     from knowledge.base import KnowledgeBase
 
     return KnowledgeBase(knowledge_config(get_settings()))
+
+
+def knowledge() -> Knowledge:
+    """The knowledge base chosen by settings (one per process; the model loads on first use)."""
+    with _KNOWLEDGE_LOCK:
+        return _knowledge_base()
 
 
 def knowledge_config(settings: Settings) -> KnowledgeConfig:

@@ -10,6 +10,7 @@ lexical tokens, so the BM25 index can be rebuilt from the store alone. The colle
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,11 @@ class Record:
     similarity: float = 0.0
 
 
+#: Chroma keeps one client system per path for the whole process, and setting it up is not
+#: thread-safe: clients and collections are opened under this lock.
+_OPENING = threading.RLock()
+
+
 class Store:
     """A thin wrapper over a Chroma collection (cosine space, embeddings supplied by us)."""
 
@@ -50,7 +56,11 @@ class Store:
 
     @property
     def client(self) -> ClientAPI:
-        """The Chroma client, created on first use."""
+        """The Chroma client, created on first use (once, even from several threads)."""
+        with _OPENING:
+            return self._open()
+
+    def _open(self) -> ClientAPI:
         if self._client is None:
             import chromadb
             from chromadb.config import Settings
@@ -78,17 +88,23 @@ class Store:
     def collection(self) -> Collection:
         """The knowledge collection, created if missing."""
         if self._collection is None:
-            self._collection = self.client.get_or_create_collection(
-                self.config.collection,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine", "ef_search": 64}},
-                metadata={"kb_version": "0"},
-            )
+            client = self.client
+            with _OPENING:
+                if self._collection is not None:
+                    return self._collection
+                self._collection = client.get_or_create_collection(
+                    self.config.collection,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine", "ef_search": 64}},
+                    metadata={"kb_version": "0"},
+                )
         return self._collection
 
     def version(self) -> str:
-        """A value that changes whenever the collection is written to."""
-        collection = self.client.get_collection(self.config.collection, embedding_function=None)
+        """A value that changes whenever the collection is written to ("0" before any ingest)."""
+        collection = self.collection if self._collection is None else None
+        if collection is None:  # re-read: another process may have written since
+            collection = self.client.get_collection(self.config.collection, embedding_function=None)
         return str((collection.metadata or {}).get("kb_version", "0"))
 
     def touch(self) -> None:

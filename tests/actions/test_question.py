@@ -79,3 +79,15 @@ async def test_no_answer_in_the_content_is_an_honest_dont_know(
 async def test_an_empty_question_asks_for_one(kb: FakeKnowledge) -> None:
     messages, _ = await run(ActionAnswerQuestion(), tracker("x", text="   "))
     assert messages[0]["text"] == rendered("utter_ask_something") and kb.asked == []
+
+
+async def test_a_failing_knowledge_base_gets_an_honest_answer_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, repo: InMemoryLearnerRepository
+) -> None:
+    class Broken:
+        def ask(self, question: str, language: str | None = None) -> Answer:
+            raise RuntimeError("store unavailable")
+
+    monkeypatch.setattr(services, "knowledge", lambda: Broken())
+    messages, _ = await run(ActionAnswerQuestion(), tracker("x", text="what is RTI?"))
+    assert [m["text"] for m in messages] == [rendered("utter_dont_know")]

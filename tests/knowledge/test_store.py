@@ -83,3 +83,15 @@ def test_memory_store(tmp_path: Path, embedder: Embedder) -> None:
     kb.ingest([CORPUS / "notes"], progress=False)
     assert kb.ask("What is iGOT Karmayogi?", log_gap=False).confident
     assert not (tmp_path / "knowledge/chroma").exists()
+
+
+def test_a_never_ingested_store_answers_from_many_threads_without_errors(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from knowledge.config import KnowledgeConfig
+    from knowledge.store import Store
+
+    stores = [Store(KnowledgeConfig(data_dir=tmp_path)) for _ in range(6)]
+    with ThreadPoolExecutor(6) as pool:
+        versions = list(pool.map(lambda store: (store.version(), store.count()), stores))
+    assert versions == [("0", 0)] * 6
