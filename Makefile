@@ -78,6 +78,7 @@ test: setup model lint validate  ## The whole suite (what CI runs)
 bench: setup model  ## Benchmarks; results in docs/PERFORMANCE.md
 	@$(PY) -m bench.turns
 	@$(PY) -m bench.learning
+	@$(PY) -m bench.knowledge
 
 clean:  ## Remove trained models and local state (not the virtual environments)
 	rm -rf models var .rasa

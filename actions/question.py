@@ -1,12 +1,15 @@
 """Questions about course content, answered by the knowledge base with a citation.
 
 The question is answered wherever it comes in the conversation, mid-lesson or mid-quiz too;
-nothing about the learner's place changes. Below the knowledge base's confidence threshold the
-answer is an honest "I don't know", and the question is logged for content owners.
+nothing about the learner's place changes. The course the learner is taking is preferred when
+it answers about as well as the rest of the content. Below the knowledge base's confidence
+threshold the answer is an honest "I don't know", and the question is logged for content
+owners.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -35,7 +38,9 @@ class ActionAnswerQuestion(Action):
             return []
         learner = await services.current_learner(tracker.sender_id)
         try:
-            answer = await services.in_thread(services.knowledge().ask, question, learner.language)
+            course = await services.in_thread(services.journey().records.active_course, learner.id)
+            ask = functools.partial(services.knowledge().ask, prefer_course=course)
+            answer = await services.in_thread(ask, question, learner.language)
         except Exception:  # a broken store must not break the conversation
             logger.exception("the knowledge base failed on %r", question[:200])
             say(dispatcher, tracker, "utter_dont_know")

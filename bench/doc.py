@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from bot.settings import PROJECT_ROOT
@@ -21,3 +22,15 @@ def write_section(name: str, section: str, path: Path = DOC) -> None:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def provenance(module: str, argv: list[str] | None) -> str:
+    """ "Command: `python -m MODULE ARGS` (part of `make bench`). Machine: …; date." for a report."""
+    from bench.turns.machine import describe
+
+    machine = describe()
+    command = " ".join([f"python -m {module}", *(sys.argv[1:] if argv is None else argv)])
+    return (
+        f"Command: `{command}` (part of `make bench`). Machine: {machine.cpu}, "
+        f"{machine.cores} cores, {machine.ram_gib:.0f} GiB; {machine.date}."
+    )

@@ -5,7 +5,8 @@ which first re-checks Rasa's own constant schema against the JSON-Schema meta-sc
 re-check costs several milliseconds per call and dominated Rasa's CPU time per turn
 (docs/PERFORMANCE.md). The replies themselves are still validated exactly as before; only the
 check of a schema already found valid is remembered. SQLite tracker stores also get
-``synchronous=NORMAL`` (see `_sqlite_sync_normal`).
+``synchronous=NORMAL`` (see `_sqlite_sync_normal`), and calls to the action server and the NLG
+endpoint reuse their HTTP connections (see `_reuse_http_sessions`).
 
 Usage: `.venv-rasa/bin/python -m bot.rasa_server run --model … --endpoints …`
 """
@@ -56,12 +57,53 @@ def _sqlite_sync_normal() -> None:
     event.listen(Engine, "connect", on_connect)
 
 
+class _Borrowed:
+    """`async with` on a shared aiohttp session that leaves it open afterwards."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _reuse_http_sessions() -> None:
+    """Give each endpoint one long-lived aiohttp session per event loop.
+
+    Rasa 3.6 (`EndpointConfig.session`) opens a new `ClientSession`, and so a new TCP
+    connection, for every action call and every NLG call, and closes it afterwards. With one
+    session per endpoint and loop, requests reuse kept-alive connections. Headers, auth and
+    timeout are those Rasa sets; each Sanic worker process has its own loop and sessions.
+    """
+    import asyncio
+
+    from rasa.utils.endpoints import EndpointConfig
+
+    create = EndpointConfig.session
+    sessions: dict[tuple[int, str, str, str], Any] = {}
+
+    def session(self: EndpointConfig) -> Any:
+        loop = asyncio.get_running_loop()
+        auth = json.dumps(self.basic_auth, sort_keys=True, default=str)
+        key = (id(loop), str(self.url), json.dumps(self.headers, sort_keys=True), auth)
+        shared = sessions.get(key)
+        if shared is None or shared.closed:
+            shared = sessions[key] = create(self)
+        return _Borrowed(shared)
+
+    EndpointConfig.session = session
+
+
 def main() -> None:
     """Install the cached validator, then hand over to Rasa's own command line."""
     import jsonschema
 
     jsonschema.validate = _cached_validate()
     _sqlite_sync_normal()
+    _reuse_http_sessions()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -20,6 +20,9 @@ from knowledge.retrieval import Filters, Mode, Retriever
 
 log = logging.getLogger(__name__)
 
+#: A passage from the learner's current course wins when its confidence is this close to the best.
+PREFER_MARGIN = 0.05
+
 DONT_KNOW = {
     "en": "I don't know that from the course content. I have noted your question for the "
     "course team. You can ask me about a topic from your lessons.",
@@ -138,6 +141,7 @@ class Answerer:
         languages: tuple[str, ...] | None = None,
         log_gap: bool = True,
         depth: int = SCORED,
+        prefer_course: str | None = None,
     ) -> Answer:
         """Answer a question from the content.
 
@@ -149,7 +153,11 @@ class Answerer:
             languages: Only use content in these languages (evaluation of cross-language help).
             log_gap: Log the question when abstaining.
             depth: How many ranked passages to keep in `Answer.hits` (at least 5).
+            prefer_course: Answer from this course when it can (the course the learner is
+                taking), else from all the content.
         """
+        if prefer_course and not course:
+            return self._preferring(question, language, prefer_course, mode, languages, log_gap)
         query = self.retriever.plan(question or "", language or "")
         learner = (language or query.language or "en").split("-")[0]
         if query.empty:
@@ -166,6 +174,24 @@ class Answerer:
                 self.gaps.record(query.text, learner, course or "", top)
             return Answer(in_language(DONT_KNOW, learner), learner, False, (), top, tuple(hits))
         return self._answer(query, learner, scored, hits)
+
+    def _preferring(
+        self,
+        question: str,
+        language: str | None,
+        course: str,
+        mode: Mode,
+        languages: tuple[str, ...] | None,
+        log_gap: bool,
+    ) -> Answer:
+        """The answer from `course` when it is about as good as the best from all content."""
+        best = self.ask(question, language, None, mode, languages, log_gap)
+        if not best.confident or (best.citations and best.citations[0].course == course):
+            return best
+        scoped = self.ask(question, language, course, mode, languages, False)
+        if scoped.confident and scoped.confidence >= best.confidence - PREFER_MARGIN:
+            return scoped
+        return best
 
     def _answer(
         self,

@@ -26,8 +26,15 @@ from knowledge.store import Store
 class Knowledge(Protocol):
     """What the assistant needs from a knowledge base (actions depend on this only)."""
 
-    def ask(self, question: str, language: str | None = None, course: str | None = None) -> Answer:
-        """Answer a learner's question, cited, or abstain."""
+    def ask(
+        self,
+        question: str,
+        language: str | None = None,
+        course: str | None = None,
+        *,
+        prefer_course: str | None = None,
+    ) -> Answer:
+        """Answer a learner's question, cited, or abstain; `prefer_course` is tried first."""
         ...
 
 
@@ -98,9 +105,13 @@ class KnowledgeBase:
         languages: tuple[str, ...] | None = None,
         log_gap: bool = True,
         depth: int = 5,
+        *,
+        prefer_course: str | None = None,
     ) -> Answer:
         """Answer a question (see `knowledge.answer.Answerer.ask`)."""
-        return self.answerer.ask(question, language, course, mode, languages, log_gap, depth)
+        return self.answerer.ask(
+            question, language, course, mode, languages, log_gap, depth, prefer_course
+        )
 
     def is_empty(self) -> bool:
         """Whether nothing has been ingested yet (`make run` ingests the samples then)."""

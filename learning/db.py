@@ -46,11 +46,17 @@ def _sqlite_autocommit_driver(dbapi_connection: Any, _: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+#: Execution option that marks a connection as a writer (see `Sessions.begin`).
+WRITER = "karmabot_writer"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # Take the write lock when the transaction starts. A deferred transaction that reads and
-    # then writes fails at once with SQLITE_BUSY when another writer got in between; an
-    # immediate one waits its turn (busy_timeout) instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock when its transaction starts. A deferred transaction that
+    # reads and then writes fails at once with SQLITE_BUSY when another writer got in between;
+    # an immediate one waits its turn (busy_timeout) instead. Readers stay deferred: in WAL
+    # mode they read a snapshot and never wait for a writer.
+    mode = "IMMEDIATE" if connection.get_execution_options().get(WRITER) else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str) -> Engine:
@@ -70,9 +76,29 @@ def cached_engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values usable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+class Sessions(sessionmaker[Session]):
+    """Sessions that keep loaded values usable after commit.
+
+    `sessions()` is for reading; `sessions.begin()` opens a writing transaction, which on
+    SQLite takes the write lock at once (`BEGIN IMMEDIATE`), while reads never queue behind
+    writers.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        """Bind to `engine`; writers use the same pool, marked with the `WRITER` option."""
+        super().__init__(engine, expire_on_commit=False)
+        self.writer = engine.execution_options(**{WRITER: True})
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """A session in a writing transaction, committed on success, rolled back on error."""
+        with self(bind=self.writer) as session, session.begin():
+            yield session
+
+
+def session_factory(engine: Engine) -> Sessions:
+    """Read sessions, and writing transactions through `.begin()`."""
+    return Sessions(engine)
 
 
 def alembic_config(connection: Any = None) -> Config:

@@ -84,7 +84,9 @@ class StoreBase:
         if rows:
             dialect = session.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            session.execute(insert(OutboxRow).values(rows).on_conflict_do_nothing())
+            # executemany form: the statement compiles once and is cached, and SQLAlchemy still
+            # sends all rows in one INSERT (insertmanyvalues).
+            session.execute(insert(OutboxRow).on_conflict_do_nothing(), rows)
 
     def _award(self, session: Session, learner_id: str, key: str, reason: str, points: int) -> int:
         if points <= 0:

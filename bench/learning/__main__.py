@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-from bench.doc import write_section
+from bench.doc import provenance, write_section
 from bench.learning import journey, records, sync
-from bench.turns.machine import describe
 from bot.settings import PROJECT_ROOT, get_settings
 
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "content"
@@ -23,7 +21,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learners", type=int, default=5)
     parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "PERFORMANCE.md")
     options = parser.parse_args(argv)
-    machine = describe()
     print("recording completions …", flush=True)
     figures = records.measure(options.runs, options.operations)
     print("outbox sync to a fake LRS …", flush=True)
@@ -36,9 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "## Learner records and the course journey",
         "",
-        f"Command: `python -m bench.learning {' '.join(sys.argv[1:] if argv is None else argv)}`"
-        f" (part of `make bench`). Machine: {machine.cpu}, {machine.cores} cores, "
-        f"{machine.ram_gib:.0f} GiB; {machine.date}.",
+        provenance("bench.learning", argv),
         "",
         "### Recording a completion",
         "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 
@@ -18,9 +19,18 @@ class FakeKnowledge:
     """Answers one question; abstains on everything else; remembers what it was asked."""
 
     asked: list[tuple[str, str | None]] = field(default_factory=list)
+    preferred: list[str | None] = field(default_factory=list)
 
-    def ask(self, question: str, language: str | None = None, course: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        language: str | None = None,
+        course: str | None = None,
+        *,
+        prefer_course: str | None = None,
+    ) -> Answer:
         self.asked.append((question, language))
+        self.preferred.append(prefer_course)
         if "70:20:10" not in question:
             return Answer("I don't know", language or "en", confident=False)
         citation = Citation(
@@ -35,8 +45,27 @@ class FakeKnowledge:
         return Answer("लगभग 70% सीखना काम के अनुभव से आता है।", "hi", True, (citation,), 0.9)
 
 
+@dataclass
+class FakeRecords:
+    """The one part of the learner records the action reads: each learner's current course."""
+
+    active: dict[str, str] = field(default_factory=dict)
+
+    def active_course(self, learner_id: str) -> str | None:
+        return self.active.get(learner_id)
+
+
 @pytest.fixture
-def kb(monkeypatch: pytest.MonkeyPatch, repo: InMemoryLearnerRepository) -> FakeKnowledge:
+def records(monkeypatch: pytest.MonkeyPatch) -> FakeRecords:
+    fake = FakeRecords()
+    monkeypatch.setattr(services, "journey", lambda: SimpleNamespace(records=fake))
+    return fake
+
+
+@pytest.fixture
+def kb(
+    monkeypatch: pytest.MonkeyPatch, repo: InMemoryLearnerRepository, records: FakeRecords
+) -> FakeKnowledge:
     fake = FakeKnowledge()
     monkeypatch.setattr(services, "knowledge", lambda: fake)
     return fake
@@ -64,6 +93,16 @@ async def test_a_confident_answer_is_cited_with_a_read_the_lesson_button(
         '/read_lesson{"lesson":"karmayogi-orientation/05-the-70-20-10-model"}'
     )
     assert kb.asked[0] == ("70:20:10 model kya hai", "hi") and events == []
+    assert kb.preferred[0] is None
+
+
+async def test_the_course_the_learner_is_taking_is_preferred(
+    kb: FakeKnowledge, repo: InMemoryLearnerRepository, records: FakeRecords
+) -> None:
+    learner = repo.get_or_create("web", "p")
+    records.active[learner.id] = "rti-for-officials"
+    await run(ActionAnswerQuestion(), tracker(learner.id, text="what is the time limit?"))
+    assert kb.preferred == ["rti-for-officials"]
 
 
 async def test_no_answer_in_the_content_is_an_honest_dont_know(
@@ -82,10 +121,10 @@ async def test_an_empty_question_asks_for_one(kb: FakeKnowledge) -> None:
 
 
 async def test_a_failing_knowledge_base_gets_an_honest_answer_not_a_crash(
-    monkeypatch: pytest.MonkeyPatch, repo: InMemoryLearnerRepository
+    monkeypatch: pytest.MonkeyPatch, repo: InMemoryLearnerRepository, records: FakeRecords
 ) -> None:
     class Broken:
-        def ask(self, question: str, language: str | None = None) -> Answer:
+        def ask(self, question: str, language: str | None = None, **_: object) -> Answer:
             raise RuntimeError("store unavailable")
 
     monkeypatch.setattr(services, "knowledge", lambda: Broken())

@@ -119,3 +119,45 @@ def test_a_failing_llm_falls_back_to_the_extractive_answer(make_kb: MakeKB) -> N
     kb.ingest([CORPUS / "notes"], progress=False)
     answer = kb.ask("When was Mission Karmayogi launched?")
     assert answer.confident and "September 2020" in answer.text
+
+
+def _course(root, course: str, title: str, body: str) -> None:  # type: ignore[no-untyped-def]
+    folder = root / course
+    (folder / "lessons").mkdir(parents=True)
+    (folder / "course.yml").write_text(
+        f"id: {course}\nversion: 1\nlanguages: [en]\ntitle: {{en: {title}}}\n"
+        f"summary: {{en: {title}.}}\ncompetencies: []\nroles: [all]\nmandatory: false\n"
+        "modules:\n  - id: m1\n    title: {en: One}\n    lessons: [01-only]\n",
+        encoding="utf-8",
+    )
+    (folder / "lessons" / "01-only.md").write_text(
+        f"---\nid: 01-only\norder: 1\nminutes: 2\ntitle: {title}\n---\n{body}\n",
+        encoding="utf-8",
+    )
+
+
+def test_the_learners_current_course_is_preferred_when_it_answers_as_well(
+    make_kb: MakeKB, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    shared = (
+        "## Certificate\n\nOfficers who finish this course receive a certificate on the iGOT "
+        "platform, which their supervisor can see."
+    )
+    _course(tmp_path / "c", "alpha", "Alpha course", shared)
+    _course(
+        tmp_path / "c",
+        "beta",
+        "Beta course",
+        shared + "\n\n## Grievances\n\nA grievance is registered on CPGRAMS within one day.",
+    )
+    kb = make_kb()
+    kb.ingest([tmp_path / "c"], progress=False)
+    question = "Do officers receive a certificate when they finish the course?"
+    for course in ("alpha", "beta"):
+        answer = kb.ask(question, prefer_course=course)
+        assert answer.confident and answer.citations[0].course == course
+    other = kb.ask("Where is a grievance registered?", prefer_course="alpha")
+    assert other.confident and other.citations[0].course == "beta" and "CPGRAMS" in other.text
+    none = kb.ask("What is the pension of a retired army general?", prefer_course="alpha")
+    assert not none.confident
+    assert [g.count for g in kb.unanswered()] == [1]

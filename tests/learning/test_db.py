@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from learning.db import make_engine, upgrade
+from learning.db import Sessions, make_engine, session_factory, upgrade
 from learning.models import Base
 
 
@@ -40,3 +41,31 @@ def test_concurrent_upgrades_do_not_collide(db_url: str) -> None:
         assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
     for engine in engines:
         engine.dispose()
+
+
+def test_sqlite_readers_never_wait_for_a_writer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'rw.db'}")
+    sessions = session_factory(engine)
+    with sessions.begin() as setup:
+        setup.execute(sa.text("CREATE TABLE learners (id TEXT PRIMARY KEY)"))
+    with ThreadPoolExecutor(2) as pool:
+        with sessions.begin() as writer:
+            writer.execute(sa.text("INSERT INTO learners (id) VALUES ('w')"))
+            started = time.perf_counter()
+            # A reader in another thread, mid-write, reads the last committed state at once.
+            count = pool.submit(
+                lambda: sessions().execute(sa.text("SELECT count(*) FROM learners")).scalar()
+            ).result()
+            assert count == 0 and time.perf_counter() - started < 1.0
+            # A second writer waits for the write lock instead of failing half-way.
+            second = pool.submit(_write_later, sessions)
+            time.sleep(0.3)
+            assert not second.done()
+        assert second.result(timeout=5) == 2
+    engine.dispose()
+
+
+def _write_later(sessions: Sessions) -> int:
+    with sessions.begin() as session:
+        session.execute(sa.text("INSERT INTO learners (id) VALUES ('x')"))
+        return int(session.execute(sa.text("SELECT count(*) FROM learners")).scalar() or 0)
