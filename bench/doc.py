@@ -25,7 +25,7 @@ def write_section(name: str, section: str, path: Path = DOC) -> None:
 
 
 def provenance(module: str, argv: list[str] | None) -> str:
-    """ "Command: `python -m MODULE ARGS` (part of `make bench`). Machine: …; date." for a report."""
+    """The "Command: … Machine: …" line of a report section."""
     from bench.turns.machine import describe
 
     machine = describe()

@@ -7,9 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
-
-from bench.turns.load import Target, one_turn
+from bench.turns.load import Target, make_client, one_turn
 from bench.turns.runner import Bench
 
 LEVELS = (" ERROR ", " CRITICAL ", "Traceback (most recent call last)")
@@ -19,7 +17,7 @@ async def _conversation(target: Target, timeout_s: float) -> tuple[int, int, int
     """Walk the first script turn by turn: (turns, answered, errors)."""
     sender = f"check{time.time_ns()}"
     answered = errors = 0
-    async with httpx.AsyncClient(timeout=timeout_s) as client:
+    async with make_client(timeout_s, 4) as client:
         for text in target.scripts[0]:
             outcome = await one_turn(client, target, sender, text, time.perf_counter())
             errors += outcome.error is not None

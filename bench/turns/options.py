@@ -44,7 +44,7 @@ class Options:
     latency_window_s: float = 30.0
     timeout_s: float = 15.0
     profiles: tuple[str, ...] = ("embedded", "scale")
-    workers: int = 2
+    workers: int = 3
     redis_url: str = "redis://127.0.0.1:6379/12"
     seed: int = 20250601
     doc: Path = DOC

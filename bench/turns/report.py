@@ -201,7 +201,7 @@ def notes(bench: Bench) -> list[str]:
     """Caveats that hold for every run, then this run's own notes."""
     return [
         "- All systems run at once on this machine; only the one measured receives load. The "
-        "load generator (Python, httpx) shares the same cores, so absolute figures are below "
+        "load generator (Python, aiohttp) shares the same cores, so absolute figures are below "
         "what a separate client would see; ratios are fairer than absolutes.",
         "- Stock Rasa does less per turn: no action server, no NLG call, no learner store, an "
         "in-memory tracker. Karmabot turns do real work (learner lookup, actions, NLG render).",

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.turns import cpu, scripts
-from bench.turns.load import Target, capacity, one_turn, open_loop
+from bench.turns.load import Target, capacity, make_client, one_turn, open_loop
 from bench.turns.options import Options
 from bench.turns.stats import Summary
 from bench.turns.systems import (
@@ -124,7 +122,7 @@ def build_targets(bench: Bench) -> None:
 
 async def _probe(target: Target, timeout_s: float) -> float:
     """Seconds one fresh-sender turn takes (inf on error)."""
-    async with httpx.AsyncClient(timeout=timeout_s) as client:
+    async with make_client(timeout_s, 4) as client:
         start = time.perf_counter()
         sender = f"probe{time.time_ns()}"
         outcome = await one_turn(client, target, sender, target.scripts[0][0], start)
