@@ -9,9 +9,8 @@ owners.
 
 from __future__ import annotations
 
-import functools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -20,7 +19,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from actions.base import say
 
+if TYPE_CHECKING:
+    from knowledge.documents import Answer
+
 logger = logging.getLogger(__name__)
+
+
+def _answer(question: str, language: str, learner_id: str) -> Answer:
+    """The knowledge base's answer, preferring the course the learner is taking (one thread hop)."""
+    course = services.journey().records.active_course(learner_id)
+    return services.knowledge().ask(question, language, prefer_course=course)
 
 
 class ActionAnswerQuestion(Action):
@@ -38,9 +46,7 @@ class ActionAnswerQuestion(Action):
             return []
         learner = await services.current_learner(tracker.sender_id)
         try:
-            course = await services.in_thread(services.journey().records.active_course, learner.id)
-            ask = functools.partial(services.knowledge().ask, prefer_course=course)
-            answer = await services.in_thread(ask, question, learner.language)
+            answer = await services.in_thread(_answer, question, learner.language, learner.id)
         except Exception:  # a broken store must not break the conversation
             logger.exception("the knowledge base failed on %r", question[:200])
             say(dispatcher, tracker, "utter_dont_know")
