@@ -53,9 +53,7 @@ def test_sqlite_readers_never_wait_for_a_writer(tmp_path) -> None:  # type: igno
             writer.execute(sa.text("INSERT INTO learners (id) VALUES ('w')"))
             started = time.perf_counter()
             # A reader in another thread, mid-write, reads the last committed state at once.
-            count = pool.submit(
-                lambda: sessions().execute(sa.text("SELECT count(*) FROM learners")).scalar()
-            ).result()
+            count = pool.submit(_count, sessions).result()
             assert count == 0 and time.perf_counter() - started < 1.0
             # A second writer waits for the write lock instead of failing half-way.
             second = pool.submit(_write_later, sessions)
@@ -63,6 +61,11 @@ def test_sqlite_readers_never_wait_for_a_writer(tmp_path) -> None:  # type: igno
             assert not second.done()
         assert second.result(timeout=5) == 2
     engine.dispose()
+
+
+def _count(sessions: Sessions) -> int:
+    with sessions() as session:
+        return int(session.execute(sa.text("SELECT count(*) FROM learners")).scalar() or 0)
 
 
 def _write_later(sessions: Sessions) -> int:
