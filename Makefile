@@ -64,10 +64,13 @@ validate: setup  ## Validate the Rasa training data and domain
 		|| { grep -E 'WARNING|ERROR|UserWarning' $(LOGS)/validate.log | head -30; echo "rasa data validate failed; log: $(LOGS)/validate.log" >&2; exit 1; }
 	@echo "rasa data validate: clean"
 
-lint: setup  ## ruff and mypy
+lint: setup  ## ruff, mypy and the layer contract (import-linter, in pyproject.toml)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy bot actions learning connectors knowledge
+	@$(VENV)/bin/mypy core bot actions learning connectors knowledge
+	@$(VENV)/bin/lint-imports --no-cache > $(LOGS)/lint-imports.log 2>&1 \
+		|| { sed -n '/^Contracts/,$$p' $(LOGS)/lint-imports.log; exit 1; }
+	@grep -E '^Contracts:' $(LOGS)/lint-imports.log
 
 nlu-eval: setup model  ## Intent F1 per language form on the held-out test sets
 	@$(VENV)/bin/karmabot nlu-eval

@@ -1,68 +1,102 @@
-"""A base for actions whose name is a class attribute, so families of actions stay short."""
+"""The one base of every Karmabot action: services handed in, one worker-thread hop per turn.
+
+An action reads what it needs from the tracker, asks a service, and returns an `Outcome`:
+catalog replies to render, events for Rasa, and custom JSON messages. The work runs in one
+worker thread (the learner lookup and the service call together), so the action server's
+event loop never waits on the database. Any unexpected exception becomes the learner's
+`utter_error` reply, in their language, and is logged with its traceback.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.nlg import render_nlg_request
+from actions.nlg import render_nlg_request
+from actions.services import ActionServices
 from learning.replies import Reply
+from learning.repository import Learner
+
+logger = logging.getLogger(__name__)
 
 
-class NamedAction(Action, ABC):
-    """An action named by its `action_name` class attribute.
+@dataclass(frozen=True)
+class Outcome:
+    """What a turn produced.
 
-    The base stays abstract, so the Rasa SDK registers only the concrete subclasses.
+    Attributes:
+        replies: Catalog replies, rendered in the conversation's language and script.
+        events: Events returned to Rasa (slots, session start, …).
+        payloads: Custom JSON messages sent after the replies (e.g. the new page language).
     """
 
-    @property
-    @abstractmethod
-    def action_name(self) -> str:
-        """The action's name in the domain."""
+    replies: Sequence[Reply] = ()
+    events: Sequence[EventType] = ()
+    payloads: Sequence[dict[str, Any]] = ()
+
+
+class LearnerAction(Action, ABC):
+    """An action for the learner behind the conversation; concrete ones set `action_name`."""
+
+    action_name: ClassVar[str]
+
+    def __init__(self, services: ActionServices) -> None:
+        self.services = services
 
     def name(self) -> str:
+        """The action's name in the domain."""
         return self.action_name
 
+    @abstractmethod
+    def turn(self, learner: Learner, tracker: Tracker) -> Outcome | Sequence[Reply]:
+        """Do the action's work (in a worker thread: blocking calls are fine here)."""
 
-def say(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    response: str,
-    /,
-    *,
-    buttons: Sequence[dict[str, str]] = (),
-    custom: dict[str, Any] | None = None,
-    **args: Any,
-) -> None:
-    """Send catalog response `response`, rendered here in the conversation's language and script.
+    def _turn(self, tracker: Tracker) -> Outcome:
+        outcome = self.turn(self.services.learner(tracker.sender_id), tracker)
+        return outcome if isinstance(outcome, Outcome) else Outcome(outcome)
 
-    Rendering in the action server, rather than returning ``response=`` for Rasa to fetch from
-    the NLG endpoint, saves Rasa one HTTP round trip per message (docs/ARCHITECTURE.md, D11).
-    The result is the same: both paths use `bot.nlg.render_nlg_request`. Arguments override
-    slots, so an action that has just changed the language passes ``language=``. `buttons`
-    come before the response's own; `custom` (e.g. a document to send) goes along as is.
-    """
-    body = {"response": response, "arguments": args, "tracker": {"slots": tracker.slots}}
-    message = render_nlg_request(body, buttons=buttons)
-    dispatcher.utter_message(
-        text=message["text"], buttons=message["buttons"] or None, json_message=custom
-    )
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Run the turn off the event loop and send what it produced."""
+        try:
+            outcome = await asyncio.to_thread(self._turn, tracker)
+        except Exception:  # the learner gets an answer whatever broke
+            logger.exception("%s failed for sender %s", self.action_name, tracker.sender_id)
+            self.say(dispatcher, tracker, Reply("utter_error"))
+            return []
+        for reply in outcome.replies:
+            self.say(dispatcher, tracker, reply)
+        for payload in outcome.payloads:
+            dispatcher.utter_message(json_message=payload)
+        return list(outcome.events)
 
+    def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> None:
+        """Send one catalog reply, rendered here in the conversation's language and script.
 
-def respond(dispatcher: CollectingDispatcher, tracker: Tracker, replies: Sequence[Reply]) -> None:
-    """Send the course engine's replies, each rendered in the conversation's language."""
-    for reply in replies:
-        say(
-            dispatcher,
-            tracker,
-            reply.response,
-            buttons=reply.buttons,
-            custom=reply.custom,
-            **reply.args,
+        Rendering in the action server, rather than returning ``response=`` for Rasa to fetch
+        from the NLG endpoint, saves Rasa one HTTP round trip per message
+        (docs/ARCHITECTURE.md, D11); both paths use `actions.nlg.render_nlg_request`. Reply
+        arguments override slots, so an action that has just changed the language passes
+        ``language=``. The reply's buttons come before the response's own; its `custom`
+        part (e.g. a document to send) goes along as is.
+        """
+        body = {
+            "response": reply.response,
+            "arguments": reply.args,
+            "tracker": {"slots": tracker.slots},
+        }
+        message = render_nlg_request(body, self.services.catalog, buttons=reply.buttons)
+        dispatcher.utter_message(
+            text=message["text"], buttons=message["buttons"] or None, json_message=reply.custom
         )
 
 
@@ -70,3 +104,8 @@ def entity(tracker: Tracker, name: str) -> str | None:
     """The latest message's value for entity `name` (from a button payload or NLU), if any."""
     value = next(tracker.get_latest_entity_values(name), None)
     return str(value) if value not in (None, "") else None
+
+
+def text_of(tracker: Tracker) -> str:
+    """The latest message's text, stripped."""
+    return str(tracker.latest_message.get("text") or "").strip()

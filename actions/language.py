@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-
-from actions import services
-from actions.base import say
+from actions.base import LearnerAction, Outcome, entity
+from learning.replies import Reply
+from learning.repository import Learner
 
 LATIN_SUFFIX = "-Latn"
 
@@ -29,40 +27,30 @@ def parse_choice(value: str) -> tuple[str, str]:
     return value.lower(), "native"
 
 
-class ActionChooseLanguage(Action):
+class ActionChooseLanguage(LearnerAction):
     """Save the learner's language; without a language in the message, offer the choices."""
 
-    def name(self) -> str:
-        return "action_choose_language"
+    action_name = "action_choose_language"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        requested = next(tracker.get_latest_entity_values("language"), None)
+    def turn(self, learner: Learner, tracker: Tracker) -> Outcome | list[Reply]:
+        requested = entity(tracker, "language")
         if not requested:
-            say(dispatcher, tracker, "utter_choose_language")
-            return []
-        language, script = parse_choice(str(requested))
-        texts = services.catalog()
+            return [Reply("utter_choose_language")]
+        language, script = parse_choice(requested)
+        texts = self.services.catalog
         if not texts.has(language):
-            say(
-                dispatcher,
-                tracker,
-                "utter_language_unsupported",
-                requested=texts.native_name(language),
-                available=", ".join(texts.native_name(code) for code in texts.languages()),
-            )
-            return []
-        learner = await services.current_learner(tracker.sender_id)
-        await services.in_thread(services.learners().set_language, learner.id, language, script)
-        say(
-            dispatcher,
-            tracker,
-            "utter_language_changed",
-            language=language,
-            script=script,
-            language_name=texts.native_name(language),
+            available = ", ".join(texts.native_name(code) for code in texts.languages())
+            args = {"requested": texts.native_name(language), "available": available}
+            return [Reply("utter_language_unsupported", args)]
+        self.services.learners.set_language(learner.id, language, script)
+        args = {
+            "language": language,
+            "script": script,
+            "language_name": texts.native_name(language),
+        }
+        return Outcome(
+            replies=[Reply("utter_language_changed", args)],
+            events=[SlotSet("language", language), SlotSet("script", script)],
+            # Channels that can adapt (the web chat sets the page language) read this.
+            payloads=[{"language": language, "script": script}],
         )
-        # Channels that can adapt (the web chat sets the page language) read this.
-        dispatcher.utter_message(json_message={"language": language, "script": script})
-        return [SlotSet("language", language), SlotSet("script", script)]

@@ -1,75 +1,45 @@
-"""Micro-lessons: continue where the learner left off, next part, repeat."""
+"""Micro-lessons: continue where the learner left off, next part, repeat, read a whole lesson."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions.base import NamedAction, entity, respond
+from actions.base import LearnerAction, entity
+from learning.replies import Reply
+from learning.repository import Learner
 
 
-class ActionStartLesson(NamedAction):
+class ActionStartLesson(LearnerAction):
     """Continue learning: the open quiz question, the current lesson part, or what's next."""
 
     action_name = "action_start_lesson"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        learner = await services.current_learner(tracker.sender_id)
-        respond(dispatcher, tracker, await services.in_thread(services.journey().resume, learner))
-        return []
+    def turn(self, learner: Learner, tracker: Tracker) -> list[Reply]:
+        return self.services.journey.resume(learner)
 
 
-class ActionNextStep(NamedAction):
+class ActionNextStep(LearnerAction):
     """Move on to the next lesson part, lesson, quiz or course completion."""
 
     action_name = "action_next_step"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        learner = await services.current_learner(tracker.sender_id)
-        replies = await services.in_thread(
-            services.journey().next_step, learner, entity(tracker, "step")
-        )
-        respond(dispatcher, tracker, replies)
-        return []
+    def turn(self, learner: Learner, tracker: Tracker) -> list[Reply]:
+        return self.services.journey.next_step(learner, entity(tracker, "step"))
 
 
-class ActionRepeatStep(NamedAction):
+class ActionRepeatStep(LearnerAction):
     """Show the current lesson part or quiz question again."""
 
     action_name = "action_repeat_step"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        learner = await services.current_learner(tracker.sender_id)
-        replies = await services.in_thread(
-            services.journey().repeat, learner, entity(tracker, "step")
-        )
-        respond(dispatcher, tracker, replies)
-        return []
+    def turn(self, learner: Learner, tracker: Tracker) -> list[Reply]:
+        return self.services.journey.repeat(learner, entity(tracker, "step"))
 
 
-class ActionReadLesson(NamedAction):
+class ActionReadLesson(LearnerAction):
     """Show a whole lesson named by a button (e.g. under an answer); the position stays."""
 
     action_name = "action_read_lesson"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        learner = await services.current_learner(tracker.sender_id)
-        ref = entity(tracker, "lesson") or ""
-        respond(
-            dispatcher,
-            tracker,
-            await services.in_thread(services.journey().read_lesson, learner, ref),
-        )
-        return []
+    def turn(self, learner: Learner, tracker: Tracker) -> list[Reply]:
+        return self.services.journey.read_lesson(learner, entity(tracker, "lesson") or "")

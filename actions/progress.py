@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions.base import NamedAction, respond
+from actions.base import LearnerAction
+from learning.replies import Reply
+from learning.repository import Learner
 
 
-class ActionShowProgress(NamedAction):
+class ActionShowProgress(LearnerAction):
     """Per-course progress, best quiz scores and Karma Points."""
 
     action_name = "action_show_progress"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        learner = await services.current_learner(tracker.sender_id)
-        respond(dispatcher, tracker, await services.in_thread(services.journey().progress, learner))
-        return []
+    def turn(self, learner: Learner, tracker: Tracker) -> list[Reply]:
+        return self.services.journey.progress(learner)

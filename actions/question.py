@@ -10,61 +10,37 @@ owners.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
-from actions import services
-from actions.base import say
-
-if TYPE_CHECKING:
-    from knowledge.documents import Answer
+from actions.base import LearnerAction, text_of
+from learning.replies import Reply
+from learning.repository import Learner
 
 logger = logging.getLogger(__name__)
 
 
-def _answer(question: str, language: str, learner_id: str) -> Answer:
-    """The knowledge base's answer, preferring the course the learner is taking (one thread hop)."""
-    course = services.journey().records.active_course(learner_id)
-    return services.knowledge().ask(question, language, prefer_course=course)
-
-
-class ActionAnswerQuestion(Action):
+class ActionAnswerQuestion(LearnerAction):
     """Answer from the course content, cited, or say that the content has no answer."""
 
-    def name(self) -> str:
-        return "action_answer_question"
+    action_name = "action_answer_question"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        question = str(tracker.latest_message.get("text") or "").strip()
+    def turn(self, learner: Learner, tracker: Tracker) -> list[Reply]:
+        question = text_of(tracker)
         if not question or question.startswith("/"):
-            say(dispatcher, tracker, "utter_ask_something")
-            return []
-        learner = await services.current_learner(tracker.sender_id)
+            return [Reply("utter_ask_something")]
+        services = self.services
         try:
-            answer = await services.in_thread(_answer, question, learner.language, learner.id)
+            course = services.journey.records.active_course(learner.id)
+            answer = services.knowledge().ask(question, learner.language, prefer_course=course)
         except Exception:  # a broken store must not break the conversation
             logger.exception("the knowledge base failed on %r", question[:200])
-            say(dispatcher, tracker, "utter_dont_know")
-            return []
+            return [Reply("utter_dont_know")]
         if not answer.confident:
             logger.info("no answer for %s: %r", tracker.sender_id, question[:500])
-            say(dispatcher, tracker, "utter_dont_know")
-            return []
+            return [Reply("utter_dont_know")]
         source = services.citation_line(answer, learner.language)
         if answer.lesson:
-            say(
-                dispatcher,
-                tracker,
-                "utter_answer",
-                answer=answer.text,
-                source=source,
-                lesson_ref="/".join(answer.lesson),
-            )
-        else:
-            say(dispatcher, tracker, "utter_answer_document", answer=answer.text, source=source)
-        return []
+            args = {"answer": answer.text, "source": source, "lesson_ref": "/".join(answer.lesson)}
+            return [Reply("utter_answer", args)]
+        return [Reply("utter_answer_document", {"answer": answer.text, "source": source})]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions.base import say
+from actions.base import LearnerAction, Outcome
+from learning.replies import Reply
 from learning.repository import Learner
 
 
@@ -22,28 +19,20 @@ def learner_slots(learner: Learner) -> list[EventType]:
     ]
 
 
-class ActionSessionStart(Action):
+class ActionSessionStart(LearnerAction):
     """Start a session with the learner's stored language, script and name."""
 
-    def name(self) -> str:
-        return "action_session_start"
+    action_name = "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        learner = await services.current_learner(tracker.sender_id)
-        return [SessionStarted(), *learner_slots(learner), ActionExecuted("action_listen")]
+    def turn(self, learner: Learner, tracker: Tracker) -> Outcome:
+        events = [SessionStarted(), *learner_slots(learner), ActionExecuted("action_listen")]
+        return Outcome(events=events)
 
 
-class ActionGreet(Action):
+class ActionGreet(LearnerAction):
     """Greet: first-time learners are asked for their language, others get the main menu."""
 
-    def name(self) -> str:
-        return "action_greet"
+    action_name = "action_greet"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        learner = await services.current_learner(tracker.sender_id)
-        say(dispatcher, tracker, "utter_greet" if learner.language_chosen else "utter_welcome_new")
-        return []
+    def turn(self, learner: Learner, tracker: Tracker) -> list[Reply]:
+        return [Reply("utter_greet" if learner.language_chosen else "utter_welcome_new")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "PERFORMANCE.md"
 

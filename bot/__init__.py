@@ -1,1 +1,1 @@
-"""Karmabot: the assistant's settings, localized catalog, NLG and command line."""
+"""The top layer: the `karmabot` CLI, the process supervisor and the composition root."""

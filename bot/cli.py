@@ -5,18 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import httpx
 import typer
 
+from bot import cli_knowledge
 from bot.cli_learning import certificate_app, content_app, learners_app, sync_command
-from bot.settings import get_settings
+from bot.container import container
 from bot.stack import Stack, StackError, preflight
-from knowledge import cli as knowledge_cli
-
-if TYPE_CHECKING:
-    from knowledge.config import KnowledgeConfig
 
 app = typer.Typer(
     help="Karmabot: a conversational learning assistant for India's civil servants.",
@@ -31,7 +28,7 @@ Profile = Annotated[
 
 
 def _gateway_url() -> str:
-    settings = get_settings()
+    settings = container().settings
     return f"http://{settings.gateway_host}:{settings.gateway_port}"
 
 
@@ -42,7 +39,7 @@ def _gateway_running() -> bool:
 
 
 def _start(profile: str, progress: bool = True) -> Stack:
-    stack = Stack(get_settings(), profile)
+    stack = Stack(container().settings, profile)
     try:
         stack.start(progress=progress)
     except StackError as exc:
@@ -55,21 +52,13 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _knowledge_config() -> KnowledgeConfig:
-    from actions.services import knowledge_config
-
-    return knowledge_config(get_settings())
-
-
 def _ingest_content() -> None:
     """Ingest the course content into the knowledge base; unchanged files are skipped."""
-    from knowledge.base import KnowledgeBase
-
-    folder = get_settings().content_dir
+    folder = container().settings.content_dir
     if not folder.is_dir():
         return
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no model-loading bars here
-    report = KnowledgeBase(_knowledge_config()).ingest([folder], progress=None)
+    report = container().knowledge().ingest([folder], progress=None)
     for error in report.skipped:
         typer.secho(f"skipped {error.path}: {error.reason}", fg="yellow", err=True)
     typer.echo(f"Knowledge base: {report.summary()}")
@@ -79,7 +68,7 @@ def _check_content() -> None:
     """Refuse to start on broken course content, listing what is wrong."""
     from learning.content_loader import check
 
-    folder = get_settings().content_dir
+    folder = container().settings.content_dir
     if not folder.is_dir():
         typer.echo(f"No course content at {folder}: the catalog will be empty.")
         return
@@ -105,7 +94,7 @@ def up(profile: Profile = "embedded") -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     _check_content()
     try:  # a busy port or a missing model is reported before the slower knowledge-base step
-        preflight(Stack(get_settings(), profile).services)
+        preflight(Stack(container().settings, profile).services)
     except StackError as exc:
         typer.secho(f"karmabot: {exc}", fg="red", err=True)
         raise typer.Exit(1) from None
@@ -171,16 +160,15 @@ app.add_typer(certificate_app, name="certificate")
 app.add_typer(learners_app, name="learners")
 app.command("sync")(sync_command)
 
-# Knowledge base: `ingest`, `ask`, `knowledge gaps`, `eval rag` (knowledge/cli.py), configured
-# from the bot's settings. Heavy imports happen inside the commands.
-knowledge_cli.config_provider = lambda: _knowledge_config()
-app.command("ingest")(knowledge_cli.ingest_command)
-app.command("ask")(knowledge_cli.ask_command)
+# Knowledge base: `ingest`, `ask`, `knowledge gaps`, `eval rag` (bot/cli_knowledge.py).
+# Heavy imports happen inside the commands.
+app.command("ingest")(cli_knowledge.ingest_command)
+app.command("ask")(cli_knowledge.ask_command)
 knowledge_app = typer.Typer(help="Knowledge base upkeep.", no_args_is_help=True)
-knowledge_app.command("gaps")(knowledge_cli.gaps_command)
+knowledge_app.command("gaps")(cli_knowledge.gaps_command)
 app.add_typer(knowledge_app, name="knowledge")
 eval_app = typer.Typer(help="Evaluations.", no_args_is_help=True)
-eval_app.command("rag")(knowledge_cli.eval_rag_command)
+eval_app.command("rag")(cli_knowledge.eval_rag_command)
 app.add_typer(eval_app, name="eval")
 
 if __name__ == "__main__":

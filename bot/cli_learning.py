@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from bot.settings import get_settings
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
-    from learning.records import RecordStore
+from bot.container import container
 
 content_app = typer.Typer(
     help="Course content under content/ (docs/CONTENT.md).", no_args_is_help=True
@@ -29,7 +24,7 @@ def content_check(
     """Validate a content tree; list every problem as `file: field: problem`."""
     from learning.content_loader import check, load
 
-    root = folder or get_settings().content_dir
+    root = folder or container().settings.content_dir
     problems = check(root)
     for problem in problems:
         typer.echo(str(problem), err=True)
@@ -46,20 +41,10 @@ def content_check(
     )
 
 
-def _records() -> RecordStore:
-    from learning.db import cached_engine, session_factory, upgrade
-    from learning.records import RecordStore
-
-    url = get_settings().sql_url
-    engine = cached_engine(url)
-    upgrade(url, engine)
-    return RecordStore(session_factory(engine))
-
-
 @certificate_app.command("verify")
 def certificate_verify(code: Annotated[str, typer.Argument(help="Verification code")]) -> None:
     """Check a certificate's verification code; exit 1 when it is not genuine."""
-    certificate = _records().certificate(code)
+    certificate = container().records.certificate(code)
     if certificate is None:
         typer.secho(f"{code.upper()}: NOT VALID (no certificate has this code)", fg="red")
         raise typer.Exit(1)
@@ -77,7 +62,7 @@ def certificate_pdf(
     """Write a certificate's PDF."""
     from learning.certificate import render_pdf
 
-    certificate = _records().certificate(code)
+    certificate = container().records.certificate(code)
     if certificate is None:
         typer.secho(f"{code.upper()}: no certificate has this code", fg="red", err=True)
         raise typer.Exit(1)
@@ -91,15 +76,6 @@ learners_app = typer.Typer(
 )
 
 
-def _sessions() -> sessionmaker[Session]:
-    from learning.db import cached_engine, session_factory, upgrade
-
-    url = get_settings().sql_url
-    engine = cached_engine(url)
-    upgrade(url, engine)
-    return session_factory(engine)
-
-
 @learners_app.command("import")
 def learners_import(
     roster: Annotated[
@@ -108,14 +84,13 @@ def learners_import(
     ],
 ) -> None:
     """Create or update learners from a roster; bad rows are listed by line and skipped."""
-    from bot.i18n import get_catalog
     from learning.roster import import_rows, parse
 
     if not roster.is_file():
         typer.secho(f"{roster}: no such file", fg="red", err=True)
         raise typer.Exit(1)
-    rows, errors = parse(roster, get_catalog().languages())
-    report = import_rows(_sessions(), rows)
+    rows, errors = parse(roster, container().catalog.languages())
+    report = import_rows(container().sessions, rows)
     for error in sorted(errors + report.errors, key=lambda e: e.line):
         typer.echo(f"{roster}: {error}", err=True)
     typer.echo(
@@ -135,11 +110,10 @@ def learners_report(
     """Write a progress CSV: one row per learner and course."""
     import sys
 
-    from actions.services import journey
     from learning.report import progress_rows, write_csv
 
-    engine_journey = journey()
-    rows = progress_rows(_sessions(), engine_journey.records, engine_journey.library, org)
+    app = container()
+    rows = progress_rows(app.sessions, app.records, app.library, org)
     if out is None:
         write_csv(rows, sys.stdout)
         return
@@ -156,9 +130,7 @@ def sync_command(
     import asyncio
     import contextlib
 
-    from learning.sync import build_sync_job
-
-    job = build_sync_job(get_settings())
+    job = container().sync_job()
     if job is None:
         typer.echo("No sink configured: set KARMABOT_LRS_URL and/or KARMABOT_SUNBIRD_URL.")
         raise typer.Exit(1)

@@ -1,28 +1,62 @@
-"""Run the Rasa CLI (`rasa run …`) with JSON-schema checks cached. Runs inside `.venv-rasa`.
+"""Run Rasa's own command line, with Karmabot's speed-ups to Rasa internals. Runs in `.venv-rasa`.
 
-Rasa 3.6 validates every action-server reply and every NLG reply with `jsonschema.validate`,
-which first re-checks Rasa's own constant schema against the JSON-Schema meta-schema. That
-re-check costs several milliseconds per call and dominated Rasa's CPU time per turn
-(docs/PERFORMANCE.md). The replies themselves are still validated exactly as before; only the
-check of a schema already found valid is remembered. SQLite tracker stores also get
-``synchronous=NORMAL`` (see `_sqlite_sync_normal`), and calls to the action server and the NLG
-endpoint reuse their HTTP connections (`_reuse_http_sessions`), the model graph runs without
-dask's scheduler (`_sequential_graph_runs`), event classes are found by name in a table
-(`_event_types_by_name`), and the intent classifier's weights are kept in the layout its
-prediction reads (`_contiguous_intent_weights`). None of these changes what Rasa computes.
+Usage: `.venv-rasa/bin/python -m bot.rasa_server [--stock] run --model … --endpoints …`
 
-Usage: `.venv-rasa/bin/python -m bot.rasa_server run --model … --endpoints …`
+Every argument except `--stock` goes to Rasa's CLI unchanged. `--stock` (removed before Rasa
+sees the arguments) starts stock Rasa with no patch at all. The patches replace Rasa internals,
+so they are installed only on the Rasa version they were written for (`RASA_VERSION`); on any
+other version the launcher logs a warning naming both versions and starts stock Rasa. None of
+them changes what Rasa computes (docs/ARCHITECTURE.md, D10; tests/bot/test_rasa_server.py runs
+the same conversations through patched and stock Rasa and compares predictions and events):
+
+- `_cached_validate`: `jsonschema.validate` checks each distinct schema against the meta-schema
+  once, not on every action-server and NLG reply; replies are still validated. Only with
+  jsonschema `JSONSCHEMA_VERSION`, whose `validate` it reproduces.
+- `_tracker_store_sqlite_sync_normal`: the SQLite tracker store's engine, and no other, opens
+  its connections with ``synchronous=NORMAL``.
+- `_reuse_http_sessions`: one long-lived aiohttp session per endpoint and event loop for calls
+  to the action server and the NLG endpoint.
+- `_close_http_sessions_at_shutdown`: the Rasa server closes those sessions when it stops.
+- `_sequential_graph_runs`: the model graph is evaluated in order, without dask's scheduler.
+- `_event_types_by_name`: event classes are found by name in a table.
+- `_contiguous_intent_weights`: the intent classifier's weights are kept in the layout its
+  prediction reads.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import logging
 import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata
 from typing import Any
 
+logger = logging.getLogger("bot.rasa_server")  # the same name when run with -m
 
-def _cached_validate() -> Any:
-    """A drop-in `jsonschema.validate` that checks each distinct schema only once."""
+#: The Rasa version the patches were written for, and read the internals of.
+RASA_VERSION = "3.6.21"
+#: The jsonschema version whose `validate` `_cached_validate` reproduces.
+JSONSCHEMA_VERSION = "3.2.0"
+#: The launcher's own flag: start stock Rasa, with no patch.
+STOCK_FLAG = "--stock"
+
+#: Shared sessions: (loop id, url, headers, auth) -> (loop, session). Holding the loop keeps
+#: its id from being reused while its sessions are here.
+_sessions: dict[tuple[int, str, str, str], tuple[asyncio.AbstractEventLoop, Any]] = {}
+_installed: list[str] | None = None
+
+
+def _cached_validate() -> None:
+    """Install a `jsonschema.validate` that checks each distinct schema only once.
+
+    Rasa 3.6 validates every action-server and NLG reply with `jsonschema.validate`, which
+    first re-checks Rasa's own constant schema against the meta-schema. This is jsonschema
+    3.2.0's `validate` with that check remembered per schema; the reply is still validated.
+    """
+    import jsonschema
     from jsonschema import exceptions, validators
 
     checked: set[str] = set()
@@ -38,26 +72,34 @@ def _cached_validate() -> Any:
         if error is not None:
             raise error
 
-    return validate
+    jsonschema.validate = validate
 
 
-def _sqlite_sync_normal() -> None:
-    """Open SQLite tracker stores with ``synchronous=NORMAL``.
+def _tracker_store_sqlite_sync_normal() -> None:
+    """Open the SQLite tracker store's connections with ``synchronous=NORMAL``.
 
     The embedded tracker store runs SQLite in WAL mode (bot/stack.py), where NORMAL is
     crash-safe: a power cut can lose the last turns, but never corrupts the file. The default,
-    FULL, fsyncs on every commit, several times per turn.
+    FULL, fsyncs on every commit, several times per turn. The listener goes on the engine of
+    each `SQLTrackerStore` on a SQLite file, so no other engine in the process is touched.
     """
+    from rasa.core.tracker_store import SQLTrackerStore
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine
 
-    def on_connect(connection: Any, record: Any) -> None:
-        if type(connection).__module__.startswith("sqlite3"):
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+    init = SQLTrackerStore.__init__
 
-    event.listen(Engine, "connect", on_connect)
+    def sync_normal(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        engine = self.engine
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            event.listen(engine, "connect", sync_normal)
+            engine.dispose()  # connections opened while creating the tables reconnect with it
+
+    SQLTrackerStore.__init__ = __init__
 
 
 class _Borrowed:
@@ -80,24 +122,56 @@ def _reuse_http_sessions() -> None:
     connection, for every action call and every NLG call, and closes it afterwards. With one
     session per endpoint and loop, requests reuse kept-alive connections. Headers, auth and
     timeout are those Rasa sets; each Sanic worker process has its own loop and sessions.
+    `close_shared_sessions` closes them.
     """
-    import asyncio
-
     from rasa.utils.endpoints import EndpointConfig
 
     create = EndpointConfig.session
-    sessions: dict[tuple[int, str, str, str], Any] = {}
 
-    def session(self: EndpointConfig) -> Any:
+    @functools.wraps(create)
+    def session(self: Any) -> Any:
         loop = asyncio.get_running_loop()
         auth = json.dumps(self.basic_auth, sort_keys=True, default=str)
         key = (id(loop), str(self.url), json.dumps(self.headers, sort_keys=True), auth)
-        shared = sessions.get(key)
-        if shared is None or shared.closed:
-            shared = sessions[key] = create(self)
-        return _Borrowed(shared)
+        entry = _sessions.get(key)
+        if entry is None or entry[1].closed:
+            entry = _sessions[key] = (loop, create(self))
+        return _Borrowed(entry[1])
 
     EndpointConfig.session = session
+
+
+async def close_shared_sessions() -> int:
+    """Close the shared sessions of the running event loop; return how many were open."""
+    loop = asyncio.get_running_loop()
+    mine = [key for key, (owner, _) in _sessions.items() if owner is loop]
+    for key in mine:
+        _, session = _sessions.pop(key)
+        await session.close()
+    return len(mine)
+
+
+def _close_http_sessions_at_shutdown() -> None:
+    """Close the shared HTTP sessions when the Rasa server stops.
+
+    `rasa.core.run.configure_app` builds the Sanic app of `rasa run`, `rasa shell` and
+    `rasa interactive`; each app it returns gets an `after_server_stop` listener that closes
+    the shared sessions of the worker's loop, next to Rasa's own `close_resources`.
+    """
+    import rasa.core.run
+
+    configure_app = rasa.core.run.configure_app
+
+    async def close_sessions(_app: Any, _loop: Any) -> None:
+        await close_shared_sessions()
+
+    @functools.wraps(configure_app)
+    def configure(*args: Any, **kwargs: Any) -> Any:
+        app = configure_app(*args, **kwargs)
+        app.register_listener(close_sessions, "after_server_stop")
+        return app
+
+    rasa.core.run.configure_app = configure
 
 
 def _sequential_graph_runs() -> None:
@@ -187,6 +261,7 @@ def _contiguous_intent_weights() -> None:
 
     process = LogisticRegressionClassifier.process
 
+    @functools.wraps(process)
     def process_contiguous(self: Any, messages: Any) -> Any:
         coef = getattr(self.clf, "coef_", None)
         if coef is not None and not coef.flags.f_contiguous:
@@ -196,20 +271,92 @@ def _contiguous_intent_weights() -> None:
     LogisticRegressionClassifier.process = process_contiguous
 
 
-def main() -> None:
-    """Install the cached validator, then hand over to Rasa's own command line."""
-    import jsonschema
+#: The patches that depend on Rasa's internals only, in the order they are installed.
+RASA_PATCHES: tuple[Callable[[], None], ...] = (
+    _tracker_store_sqlite_sync_normal,
+    _reuse_http_sessions,
+    _close_http_sessions_at_shutdown,
+    _sequential_graph_runs,
+    _event_types_by_name,
+    _contiguous_intent_weights,
+)
 
-    jsonschema.validate = _cached_validate()
-    _sqlite_sync_normal()
-    _reuse_http_sessions()
-    _sequential_graph_runs()
-    _event_types_by_name()
-    _contiguous_intent_weights()
+
+def split_stock_flag(argv: Sequence[str]) -> tuple[bool, list[str]]:
+    """Whether `--stock` is among the arguments, and the arguments without it (for Rasa)."""
+    rest = [arg for arg in argv if arg != STOCK_FLAG]
+    return len(rest) != len(argv), rest
+
+
+def installed_versions() -> tuple[str, str | None]:
+    """The installed Rasa version, as Rasa reports it, and jsonschema's (None if absent)."""
+    from rasa.version import __version__ as rasa_version
+
+    try:
+        jsonschema_version: str | None = metadata.version("jsonschema")
+    except metadata.PackageNotFoundError:
+        jsonschema_version = None
+    return rasa_version, jsonschema_version
+
+
+def install_patches(rasa_version: str, jsonschema_version: str | None) -> list[str]:
+    """Install the patches written for these versions; return the names of those installed.
+
+    On a Rasa other than `RASA_VERSION` nothing is installed; on a jsonschema other than
+    `JSONSCHEMA_VERSION` all but `_cached_validate` are. Each mismatch is logged as a warning
+    naming both versions. A second call installs nothing more.
+    """
+    global _installed
+    if _installed is not None:
+        return list(_installed)
+    if rasa_version != RASA_VERSION:
+        logger.warning(
+            "Rasa %s is installed, but bot/rasa_server.py's patches were written for Rasa %s: "
+            "starting stock Rasa without them.",
+            rasa_version,
+            RASA_VERSION,
+        )
+        _installed = []
+        return []
+    patches = list(RASA_PATCHES)
+    if jsonschema_version == JSONSCHEMA_VERSION:
+        patches.insert(0, _cached_validate)
+    else:
+        logger.warning(
+            "jsonschema %s is installed, but the cached jsonschema.validate was written for "
+            "jsonschema %s: Rasa validates replies with the stock one.",
+            jsonschema_version,
+            JSONSCHEMA_VERSION,
+        )
+    for patch in patches:
+        patch()
+    _installed = [patch.__name__ for patch in patches]
+    return list(_installed)
+
+
+def _run_rasa(argv: list[str]) -> None:
+    """Hand over to Rasa's own command line with these arguments."""
     from rasa.__main__ import main as rasa_main
 
-    sys.argv[0] = "rasa"
+    sys.argv = ["rasa", *argv]
     rasa_main()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Install the patches (unless `--stock` or another Rasa version), then run Rasa's CLI."""
+    if not logger.handlers:  # Rasa configures logging only later, in its CLI
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    stock, rasa_argv = split_stock_flag(sys.argv[1:] if argv is None else argv)
+    if stock:
+        logger.info("%s: starting stock Rasa, without patches.", STOCK_FLAG)
+    else:
+        installed = install_patches(*installed_versions())
+        if installed:
+            logger.info("Rasa patches installed: %s", ", ".join(installed))
+    _run_rasa(rasa_argv)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bot.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = RASA_BIN.with_name("python")
@@ -67,19 +67,12 @@ def rasa_env(settings: Settings, profile: str) -> dict[str, str]:
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    """Settings every child process must share, passed down explicitly."""
-    env = {
-        "KARMABOT_DATA_DIR": str(settings.resolved_data_dir),
-        "KARMABOT_RASA_URL": f"http://127.0.0.1:{settings.rasa_port}",
-        "KARMABOT_ACTION_PORT": str(settings.action_port),
-        "KARMABOT_RASA_PORT": str(settings.rasa_port),
-        "KARMABOT_PORT": str(settings.gateway_port),
-        "KARMABOT_HOST": settings.gateway_host,
-        "KARMABOT_CONTENT_DIR": str(settings.content_dir.expanduser().resolve()),
-    }
-    if settings.database_url:
-        env["DATABASE_URL"] = settings.database_url
-    return env
+    """The environment every child process gets on top of the supervisor's: all settings.
+
+    Passing every setting down explicitly means a child never reads a different value (e.g.
+    from a `.env` in another working directory). Rasa is always reached on its local port.
+    """
+    return settings.as_env() | {"KARMABOT_RASA_URL": f"http://127.0.0.1:{settings.rasa_port}"}
 
 
 def build_services(settings: Settings, profile: str = "embedded") -> list[Service]:
@@ -89,7 +82,7 @@ def build_services(settings: Settings, profile: str = "embedded") -> list[Servic
     return [
         Service(
             "action server",
-            [python, "-m", "actions.server", "--port", str(settings.action_port)],
+            [python, "-m", "bot.serve", "actions", "--port", str(settings.action_port)],
             settings.action_port,
             "/health",
             60,
@@ -97,7 +90,8 @@ def build_services(settings: Settings, profile: str = "embedded") -> list[Servic
         Service(
             "rasa",
             [
-                str(RASA_PYTHON), "-m", "bot.rasa_server", "run", "--model", str(MODEL_PATH),
+                str(RASA_PYTHON), "-m", "bot.rasa_server",
+                *([] if settings.rasa_patches else ["--stock"]), "run", "--model", str(MODEL_PATH),
                 "--endpoints", endpoints, "--credentials", "credentials.yml",
                 "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
             ],
@@ -108,7 +102,7 @@ def build_services(settings: Settings, profile: str = "embedded") -> list[Servic
         ),
         Service(
             "gateway",
-            [python, "-m", "connectors.gateway", "--host", settings.gateway_host,
+            [python, "-m", "bot.serve", "gateway", "--host", settings.gateway_host,
              "--port", str(settings.gateway_port)],
             settings.gateway_port,
             "/health",

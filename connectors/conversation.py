@@ -14,10 +14,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from bot.i18n import Catalog
-from bot.scripts import detect_script, language_for_script
 from connectors.messages import BotMessage, from_nlg
 from connectors.rasa_client import RasaClient
+from core.i18n import Catalog
+from core.scripts import detect_script, language_for_script
 from learning.repository import Learner, LearnerRepository
 
 #: Invisible characters stripped from incoming text (zero-width space/joiners, BOM).

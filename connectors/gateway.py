@@ -1,33 +1,31 @@
 """The gateway: web chat page, JSON chat API and channel webhooks, in front of Rasa.
 
-Run with `python -m connectors.gateway` (or `karmabot up`).
+`create_gateway(services)` is handed its services by the composition root; the process entry
+point is `python -m bot.serve gateway` (what `karmabot up` starts).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.i18n import get_catalog
-from bot.settings import Settings, get_settings
 from connectors.conversation import Conversation, Inbound
 from connectors.rasa_client import RasaClient, RasaUnavailable
-from learning.db import cached_engine, session_factory
+from core.i18n import Catalog
 from learning.records import RecordStore
-from learning.repository import create_learner_repository
-from learning.sync import build_sync_job
+from learning.repository import LearnerRepository
+from learning.sync import SyncJob
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +33,27 @@ WEBCHAT_PAGE = Path(__file__).with_name("webchat") / "index.html"
 #: Channels that may use the open JSON API (others come in through authenticated webhooks).
 API_CHANNELS = frozenset({"web", "console"})
 MAX_USER_ID = 128
+
+
+@dataclass(frozen=True)
+class GatewayServices:
+    """What the gateway is handed by the composition root.
+
+    Attributes:
+        learners: The learner repository (channel identities to learners).
+        records: Learner records (certificates by verification code).
+        catalog: The localized catalog (input guards, language offers).
+        sync: The outbox sync job to run beside the gateway, when a sink is configured.
+        rasa_url: Where Rasa's REST channel listens.
+        max_message_chars: Longest message passed on to Rasa.
+    """
+
+    learners: LearnerRepository
+    records: RecordStore
+    catalog: Catalog
+    sync: SyncJob | None
+    rasa_url: str
+    max_message_chars: int
 
 
 def _error(message: str, status: int) -> JSONResponse:
@@ -91,23 +110,18 @@ async def certificate_pdf(request: Request) -> Response:
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
-def create_gateway(settings: Settings | None = None) -> Starlette:
-    """Build the gateway app from settings."""
-    settings = settings or get_settings()
+def create_gateway(services: GatewayServices) -> Starlette:
+    """Build the gateway app around the services it is handed."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        rasa = RasaClient(settings.rasa_url)
+        rasa = RasaClient(services.rasa_url)
         app.state.conversation = Conversation(
-            rasa,
-            create_learner_repository(settings),
-            get_catalog(),
-            max_chars=settings.max_message_chars,
+            rasa, services.learners, services.catalog, max_chars=services.max_message_chars
         )
-        engine = cached_engine(settings.sql_url)
-        app.state.records = RecordStore(session_factory(engine))
+        app.state.records = services.records
         # Learning events reach the LRS and Sunbird from here, when they are configured.
-        sync, stop = build_sync_job(settings), asyncio.Event()
+        sync, stop = services.sync, asyncio.Event()
         task = asyncio.create_task(sync.run_forever(stop)) if sync else None
         try:
             yield
@@ -124,24 +138,3 @@ def create_gateway(settings: Settings | None = None) -> Starlette:
         Route("/certificates/{code:str}.pdf", certificate_pdf),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Serve the gateway."""
-    settings = get_settings()
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default=settings.gateway_host)
-    parser.add_argument("--port", type=int, default=settings.gateway_port)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    uvicorn.run(
-        create_gateway(settings),
-        host=args.host,
-        port=args.port,
-        access_log=False,
-        log_level="warning",
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -43,14 +43,14 @@ class KnowledgeBase:
 
     def __init__(
         self,
-        config: KnowledgeConfig | None = None,
+        config: KnowledgeConfig,
         *,
         embedder: Embedder | None = None,
         generator: Generator | None = None,
         glossary: Glossary | None = None,
     ) -> None:
         """Wire the parts. `embedder` lets several bases share one loaded model."""
-        self.config = config or KnowledgeConfig.from_env()
+        self.config = config
         self.embedder = embedder or shared_embedder(self.config)
         self._generator = generator
         self._glossary = glossary

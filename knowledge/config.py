@@ -1,14 +1,12 @@
-"""Knowledge-base configuration, independent of the bot's settings.
+"""Knowledge-base configuration as plain values.
 
-`KnowledgeConfig` holds plain values; `KnowledgeConfig.from_env()` reads the same environment
-variables as `bot.settings` so the library and its CLI also work on their own.
+The knowledge base reads no environment itself: the composition root (bot/container.py)
+builds a `KnowledgeConfig` from `core.settings.Settings`, and tests build one directly.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,17 +18,6 @@ _OFFLINE_ALIASES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODE
 _MULTILINGUAL_HINTS = ("multilingual", "labse", "bge-m3", "muril", "indic", "xlm")
 #: Calibrated on bench/knowledge/qa.jsonl with the offline model (see `knowledge eval-rag`).
 DEFAULT_THRESHOLD = 0.42
-
-ENV_NAMES = {
-    "data_dir": "KARMABOT_DATA_DIR",
-    "model_name": "KARMABOT_EMBEDDING_MODEL",
-    "chroma_url": "CHROMA_URL",
-    "collection": "KARMABOT_KB_COLLECTION",
-    "threshold": "KARMABOT_KB_THRESHOLD",
-    "top_k": "KARMABOT_KB_TOP_K",
-    "llm_model": "KARMABOT_LLM_MODEL",
-    "device": "KARMABOT_EMBEDDING_DEVICE",
-}
 
 
 def offline_model_path() -> Path | None:
@@ -81,25 +68,6 @@ class KnowledgeConfig:
     llm_model: str | None = None
     device: str = "cpu"
     batch_size: int = 16
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> KnowledgeConfig:
-        """A config from environment variables (names in `ENV_NAMES`); unset ones keep defaults."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for name, var in ENV_NAMES.items():
-            raw = env.get(var)
-            if raw is None or raw == "":
-                continue
-            if name == "data_dir":
-                values[name] = Path(raw)
-            elif name == "threshold":
-                values[name] = float(raw)
-            elif name == "top_k":
-                values[name] = int(raw)
-            else:
-                values[name] = raw
-        return cls(**values)  # type: ignore[arg-type]
 
     def with_(self, **changes: object) -> KnowledgeConfig:
         """A copy with some fields changed."""

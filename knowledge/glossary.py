@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.scripts import script_of
+from core.scripts import script_of
 from knowledge.text import normalize, word_tokens, words
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.yml")

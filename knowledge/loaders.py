@@ -17,7 +17,7 @@ from typing import Any
 import frontmatter
 import yaml
 
-from bot.scripts import language_for_script
+from core.scripts import language_for_script
 from knowledge.documents import Document
 from knowledge.text import dominant_script
 

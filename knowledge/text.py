@@ -6,7 +6,7 @@ Every word becomes a few tokens so that one index serves every way a learner wri
   plain `\\w+` split would cut "प्रशिक्षण" at each vowel sign), Latin lowercased and lightly
   stemmed ("officers" → "officer");
 - for an Indic word, its romanized form ("कर्मयोगी" → "karmayogi", via indic-transliteration's
-  OPTITRANS as `bot.scripts.to_latin` spells Hindi), so Latin queries meet native content;
+  OPTITRANS as `core.scripts.to_latin` spells Hindi), so Latin queries meet native content;
 - a phonetic key of the Latin form ("~krmygi"), which lets spelling variants meet: "model"
   and "मॉडल" (romanized "modal"), "mission" and "मिशन" ("mishan"), "course" and "कोर्स";
 - for a long Indic word, a prefix ("^प्रशि"), a crude stem for inflected forms.
@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from indic_transliteration import sanscript
 
-from bot.scripts import detect_script, script_of, to_latin
+from core.scripts import detect_script, script_of, to_latin
 
 #: Bump when tokens change: stored token lists of another version are recomputed.
 TOKENIZER_VERSION = "4"

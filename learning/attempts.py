@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from learning.events import LearningEvent
-from learning.models import (
-    QuizAnswerRow,
-    QuizAttemptRow,
-    new_id,
-)
-from learning.store import StoreBase, insert_once
+from learning.models import QuizAnswerRow, QuizAttemptRow, new_id
+from learning.points import PointsLedger
+from learning.store import Clock, OutboxWriter, insert_once, read_ids
 
 
 @dataclass(frozen=True)
@@ -63,10 +61,23 @@ def _attempts_of(learner_id: str, course_id: str) -> tuple[Any, ...]:
     return (QuizAttemptRow.learner_id == learner_id, QuizAttemptRow.course_id == course_id)
 
 
-class AttemptRecords(StoreBase):
-    """Quiz attempts and answers."""
+@dataclass(frozen=True)
+class QuizAttempts:
+    """Quiz attempts and their answers.
 
-    def start_attempt(
+    Attributes:
+        sessions: The record database.
+        outbox: Queues answer and result events in the same transaction.
+        points: Awards a passed quiz's points in the same transaction.
+        clock: When attempts start and finish.
+    """
+
+    sessions: sessionmaker[Session]
+    outbox: OutboxWriter
+    points: PointsLedger
+    clock: Clock
+
+    def start(
         self,
         learner_id: str,
         course_id: str,
@@ -75,7 +86,7 @@ class AttemptRecords(StoreBase):
         language: str,
     ) -> Attempt:
         """Start the next attempt at a quiz, or return the unfinished one."""
-        with self._sessions.begin() as session:
+        with self.sessions.begin() as session:
             open_row = session.scalars(
                 select(QuizAttemptRow).filter_by(
                     learner_id=learner_id, course_id=course_id, quiz_id=quiz_id, finished_at=None
@@ -105,7 +116,7 @@ class AttemptRecords(StoreBase):
                     "score": 0,
                     "total": len(layout),
                     "language": language,
-                    "started_at": self._clock(),
+                    "started_at": self.clock(),
                 },
             )
             row = session.scalars(
@@ -115,15 +126,15 @@ class AttemptRecords(StoreBase):
             ).one()
             return _attempt(row)
 
-    def attempt(self, attempt_id: str) -> Attempt | None:
+    def get(self, attempt_id: str) -> Attempt | None:
         """An attempt by id."""
-        with self._sessions() as session:
+        with self.sessions() as session:
             row = session.get(QuizAttemptRow, attempt_id)
             return _attempt(row) if row else None
 
-    def open_attempt(self, learner_id: str) -> Attempt | None:
+    def open(self, learner_id: str) -> Attempt | None:
         """The learner's unfinished quiz attempt, if any (the most recent)."""
-        with self._sessions() as session:
+        with self.sessions() as session:
             row = session.scalars(
                 select(QuizAttemptRow)
                 .filter_by(learner_id=learner_id, finished_at=None)
@@ -141,7 +152,7 @@ class AttemptRecords(StoreBase):
             the same question, or an answer to a question that is not the current one, records
             nothing.
         """
-        with self._sessions.begin() as session:
+        with self.sessions.begin() as session:
             row = session.get(QuizAttemptRow, attempt_id, with_for_update=True)
             assert row is not None
             current = _attempt(row).current
@@ -161,43 +172,37 @@ class AttemptRecords(StoreBase):
                 return _attempt(row), False
             row.position += 1
             row.score += int(correct)
-            self._emit(session, event)
+            self.outbox.emit(session, event)
             session.flush()
             return _attempt(row), True
 
-    def finish_attempt(self, attempt_id: str, passed: bool, events: Sequence[LearningEvent]) -> int:
+    def finish(self, attempt_id: str, passed: bool, events: Sequence[LearningEvent]) -> int:
         """Close a fully answered attempt; returns the points it earned (0 if already closed)."""
-        with self._sessions.begin() as session:
+        with self.sessions.begin() as session:
             row = session.get(QuizAttemptRow, attempt_id, with_for_update=True)
             assert row is not None
             if row.finished_at is not None:
                 return 0
-            row.finished_at, row.passed = self._clock(), passed
-            self._emit(session, *events)
+            row.finished_at, row.passed = self.clock(), passed
+            self.outbox.emit(session, *events)
             if not passed:
                 return 0
-            return self._award(
-                session,
-                row.learner_id,
-                f"quiz:{row.course_id}:{row.quiz_id}",
-                "quiz_passed",
-                self.points_rules.quiz_passed,
+            return self.points.award(
+                session, row.learner_id, "quiz_passed", f"quiz:{row.course_id}:{row.quiz_id}"
             )
 
     def passed_quizzes(self, learner_id: str, course_id: str) -> set[str]:
         """Ids of the course's quizzes the learner has passed."""
-        with self._sessions() as session:
-            return set(
-                session.scalars(
-                    select(QuizAttemptRow.quiz_id).where(
-                        *_attempts_of(learner_id, course_id), QuizAttemptRow.passed.is_(True)
-                    )
-                )
-            )
+        return read_ids(
+            self.sessions,
+            select(QuizAttemptRow.quiz_id).where(
+                *_attempts_of(learner_id, course_id), QuizAttemptRow.passed.is_(True)
+            ),
+        )
 
     def best_scores(self, learner_id: str, course_id: str) -> dict[str, tuple[int, int]]:
         """Best (score, total) per finished quiz of a course."""
-        with self._sessions() as session:
+        with self.sessions() as session:
             rows = session.execute(
                 select(
                     QuizAttemptRow.quiz_id,

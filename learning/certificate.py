@@ -7,7 +7,7 @@ import unicodedata
 from fpdf import FPDF
 from indic_transliteration import sanscript
 
-from bot.scripts import detect_script, to_latin
+from core.scripts import detect_script, to_latin
 from learning.records import Certificate
 
 #: The built-in PDF fonts cover Latin-1 only; names in other scripts are romanized.

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from learning.content import Course, Library
+from learning.content import Course, Library, pick
+from learning.records import RecordStore
+from learning.replies import Reply, button
+from learning.repository import Learner
 
 PAGE_SIZE = 5
 
@@ -58,3 +61,81 @@ def page(library: Library, number: int, size: int = PAGE_SIZE) -> tuple[list[Cou
     pages = max(1, -(-len(courses) // size))
     number = min(max(1, number), pages)
     return courses[(number - 1) * size : number * size], number, pages
+
+
+def _course_line(course: Course, language: str, view: LearnerView) -> str:
+    status = (
+        "✅"
+        if course.id in view.completed
+        else "▶️"
+        if course.id in view.enrolled
+        else "⭐"
+        if course.mandatory
+        else "•"
+    )
+    minutes = sum(lesson.minutes for lesson in course.lessons())
+    title = pick(course.title, language, course.source_language)
+    return f"{status} {title} ({len(course.lessons())} × 2′, {minutes}′)"
+
+
+class CourseCatalog:
+    """Browsing the catalog and enrolling in its courses.
+
+    Args:
+        library: The courses.
+        records: The learner records.
+    """
+
+    def __init__(self, library: Library, records: RecordStore) -> None:
+        self._library = library
+        self._records = records
+
+    def browse(self, learner: Learner, number: int = 1) -> list[Reply]:
+        """A page of the catalog; page 1 starts with recommendations."""
+        if not len(self._library):
+            return [Reply("utter_no_courses")]
+        enrollments = self._records.enrollments.for_learner(learner.id)
+        view = LearnerView(
+            learner.role,
+            {e.course_id for e in enrollments},
+            {e.course_id for e in enrollments if e.completed_at},
+        )
+        courses, number, pages = page(self._library, number)
+        suggested = recommend(self._library, view) if number == 1 else []
+        shown = suggested + [c for c in courses if c not in suggested]
+        lines = [
+            ("👉 " if c in suggested else "") + _course_line(c, learner.language, view)
+            for c in shown
+        ]
+        buttons = [
+            button(pick(c.title, learner.language, c.source_language), "enroll_course", course=c.id)
+            for c in shown
+        ]
+        if number < pages:
+            buttons.append(button("»", "browse_courses", page=str(number + 1)))
+        return [
+            Reply(
+                "utter_courses",
+                {
+                    "courses": "\n".join(lines),
+                    "page": number,
+                    "pages": pages,
+                    "recommended": len(suggested),
+                },
+                tuple(buttons),
+            )
+        ]
+
+    def enroll(self, learner: Learner, course_id: str) -> Reply | None:
+        """Enroll in a course (once): the welcome, or "already enrolled"; None if unknown."""
+        course = self._library.get(course_id)
+        if course is None:
+            return None
+        _, created = self._records.enrollments.enroll(learner.id, course.id, course.version)
+        return Reply(
+            "utter_enrolled" if created else "utter_already_enrolled",
+            {
+                "course": pick(course.title, learner.language, course.source_language),
+                "summary": pick(course.summary, learner.language, course.source_language),
+            },
+        )

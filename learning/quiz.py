@@ -1,9 +1,25 @@
-"""Quiz answers: understanding which option a learner meant, in any supported language."""
+"""Module quizzes in chat: one shuffled question at a time, typed or tapped answers, results.
+
+`parse_option` understands which option a learner meant, in any supported language; `QuizFlow`
+starts quizzes, shows questions, records answers and finishes attempts.
+"""
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from learning.content import Module, pick
+from learning.events import EventKind
+from learning.place import Place, Places
+from learning.records import Attempt, RecordStore
+from learning.replies import Reply, button
+from learning.repository import Learner
+
+LETTERS = "ABCD"
 
 #: Ordinal words and option letters, per language, mapped to a 0-based option index.
 _WORDS: dict[str, int] = {}
@@ -53,3 +69,201 @@ def parse_option(text: str, options: int) -> int | None:
     if index is None or not 0 <= index < options:
         return None
     return index
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What an answer led to.
+
+    Attributes:
+        replies: What to say.
+        status: "shown" when the replies say it all; "stale" when the answer was recorded
+            already (by a double tap or another worker), so nothing is said yet; "course_done"
+            when it passed the course's last quiz, whose course is then to be completed.
+        place: Where the learner is, for "course_done".
+    """
+
+    replies: list[Reply]
+    status: Literal["shown", "stale", "course_done"] = "shown"
+    place: Place | None = None
+
+
+class QuizFlow:
+    """Starts quizzes, shows their questions, takes answers by button or typed text, finishes.
+
+    Args:
+        records: The learner records.
+        places: Places, events, progress and what comes next.
+        pass_mark: The percent of right answers that passes a quiz.
+        rng: Shuffles questions and options.
+    """
+
+    def __init__(
+        self, records: RecordStore, places: Places, pass_mark: int, rng: random.Random
+    ) -> None:
+        self._records = records
+        self._places = places
+        self.pass_mark = pass_mark
+        self._rng = rng
+
+    def start(self, learner: Learner, place: Place, quiz_id: str = "") -> list[Reply]:
+        """Start (or continue) a quiz of the place's course: `quiz_id`, else the one due."""
+        module = self._quiz_module(learner, place, quiz_id)
+        if module is None:
+            return [Reply("utter_no_active_quiz")]
+        questions = list(module.quiz.questions)
+        self._rng.shuffle(questions)
+        layout = [
+            (q.id, self._rng.sample([o.id for o in q.options], len(q.options))) for q in questions
+        ]
+        attempt = self._records.attempts.start(
+            learner.id, place.course.id, module.quiz.id, layout, place.language
+        )
+        intro = Reply(
+            "utter_quiz_intro",
+            {
+                "title": pick(module.title, place.language, place.course.source_language),
+                "count": attempt.total,
+                "pass_mark": self.pass_mark,
+            },
+        )
+        return [intro, self.question(attempt, place)]
+
+    def _quiz_module(self, learner: Learner, place: Place, quiz_id: str) -> Module | None:
+        if quiz_id:
+            return place.course.module_for_quiz(quiz_id)
+        item = self._places.next_item(learner.id, place.course)
+        if item and item[0] == "quiz":
+            return place.course.module_for_quiz(item[1])
+        current = place.enrollment.lesson_id
+        return place.course.module_of(current) if current else None
+
+    def open_question(self, learner_id: str, place: Place) -> Reply | None:
+        """The current question of the learner's open quiz in the place's course, if any."""
+        attempt = self._records.attempts.open(learner_id)
+        if attempt and attempt.course_id == place.course.id:
+            return self.question(attempt, place)
+        return None
+
+    def question(self, attempt: Attempt, place: Place) -> Reply:
+        """The attempt's current question, its options lettered in the attempt's order."""
+        assert attempt.current is not None
+        question_id, option_ids = attempt.current
+        quiz = place.course.quiz(attempt.quiz_id)
+        question = quiz.question(question_id) if quiz else None
+        assert question is not None
+        lang, src = attempt.language, place.course.source_language
+        texts = [pick(question.option(o).text, lang, src) for o in option_ids]  # type: ignore[union-attr]
+        lines = [f"{LETTERS[i]}. {text}" for i, text in enumerate(texts)]
+        buttons = tuple(
+            button(
+                f"{LETTERS[i]}. {text}", "answer_quiz", option=o, step=f"{attempt.id}/{question_id}"
+            )
+            for i, (o, text) in enumerate(zip(option_ids, texts, strict=True))
+        )
+        return Reply(
+            "utter_quiz_question",
+            {
+                "number": attempt.position + 1,
+                "total": attempt.total,
+                "question": pick(question.prompt, lang, src),
+                "options": "\n".join(lines),
+            },
+            buttons,
+        )
+
+    def answer(
+        self, learner: Learner, text: str, option: str | None = None, step: str | None = None
+    ) -> Answered:
+        """Answer the open quiz's current question, by button (`option`, `step`) or typed text."""
+        attempt = self._records.attempts.open(learner.id)
+        place = self._places.find(learner, attempt.course_id) if attempt else None
+        if attempt is None or place is None or attempt.current is None:
+            return Answered([Reply("utter_stale_button" if step else "utter_no_active_quiz")])
+        question_id, option_ids = attempt.current
+        invalid = Reply("utter_invalid_answer", {"count": len(option_ids)})
+        if step:
+            if step != f"{attempt.id}/{question_id}":
+                return Answered([Reply("utter_stale_button"), self.question(attempt, place)])
+            if option not in option_ids:
+                return Answered([invalid, self.question(attempt, place)])
+            chosen = str(option)
+        else:
+            index = parse_option(text, len(option_ids))
+            if index is None:
+                return Answered([invalid, self.question(attempt, place)])
+            chosen = option_ids[index]
+        return self._record(learner, place, attempt, chosen)
+
+    def _record(self, learner: Learner, place: Place, attempt: Attempt, chosen: str) -> Answered:
+        assert attempt.current is not None
+        quiz = place.course.quiz(attempt.quiz_id)
+        question = quiz.question(attempt.current[0]) if quiz else None
+        assert quiz is not None and question is not None
+        correct = chosen == question.answer
+        event = self._places.event(
+            EventKind.QUESTION_ANSWERED,
+            learner,
+            place,
+            f"{attempt.id}:{question.id}",
+            quiz_id=quiz.id,
+            question_id=question.id,
+            lesson_id=question.lesson_id,
+            response=chosen,
+            success=correct,
+            score_raw=float(correct),
+            score_max=1.0,
+        )
+        after, recorded = self._records.attempts.answer(
+            attempt.id, question.id, chosen, correct, event
+        )
+        if not recorded:
+            return Answered([], "stale")
+        lang, src = attempt.language, place.course.source_language
+        lesson = place.course.lesson(question.lesson_id)
+        answer = question.option(question.answer)
+        feedback = Reply(
+            "utter_answer_correct" if correct else "utter_answer_wrong",
+            {
+                "answer": pick(answer.text, lang, src) if answer else "",
+                "explanation": pick(question.explanation, lang, src),
+                "lesson": lesson.text(lang, src).title if lesson else "",
+            },
+        )
+        if after.current is not None:
+            return Answered([feedback, self.question(after, place)])
+        finished = self._finish(learner, place, after)
+        return Answered([feedback, *finished.replies], finished.status, place)
+
+    def _finish(self, learner: Learner, place: Place, attempt: Attempt) -> Answered:
+        percent = round(100 * attempt.score / attempt.total) if attempt.total else 0
+        passed = percent >= self.pass_mark
+        event = self._places.event(
+            EventKind.QUIZ_PASSED if passed else EventKind.QUIZ_FAILED,
+            learner,
+            place,
+            f"{attempt.id}",
+            quiz_id=attempt.quiz_id,
+            success=passed,
+            score_raw=float(attempt.score),
+            score_max=float(attempt.total),
+        )
+        progress = self._places.progress(
+            learner.id, place.course, quiz=attempt.quiz_id if passed else None
+        )
+        points = self._records.attempts.finish(
+            attempt.id, passed, [event, self._places.progressed(learner, place, progress)]
+        )
+        args = {
+            "score": attempt.score,
+            "total": attempt.total,
+            "percent": percent,
+            "pass_mark": self.pass_mark,
+            "points": points,
+            "quiz": f"{place.course.id}/{attempt.quiz_id}",
+        }
+        if not passed:
+            return Answered([Reply("utter_quiz_failed", args)])
+        if self._places.next_item(learner.id, place.course) is None:
+            return Answered([Reply("utter_quiz_passed_last", args)], "course_done")
+        return Answered([Reply("utter_quiz_passed", args)])

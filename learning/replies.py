@@ -1,7 +1,7 @@
 """What the course engine asks the bot to say: catalog responses with values and buttons.
 
 The engine never formats chat text itself. Each `Reply` names a response in the localized
-catalog (bot/locales/) and carries the values for its placeholders; course content (lesson
+catalog (core/locales/) and carries the values for its placeholders; course content (lesson
 text, quiz options) travels as values, already in the learner's language.
 """
 

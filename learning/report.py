@@ -49,19 +49,19 @@ def progress_rows(
             "organisation": learner.organisation or "",
             "role": learner.role or "",
             "language": learner.language,
-            "karma_points": records.points(learner.id),
+            "karma_points": records.points.total(learner.id),
         }
-        enrollments = records.enrollments(learner.id)
+        enrollments = records.enrollments.for_learner(learner.id)
         if not enrollments:
             yield base
         for enrollment in enrollments:
             course = library.get(enrollment.course_id)
             lessons = len(course.lessons()) if course else 0
             quizzes = len(course.modules) if course else 0
-            done = len(records.completed_lessons(learner.id, enrollment.course_id))
-            passed = len(records.passed_quizzes(learner.id, enrollment.course_id))
-            scores = records.best_scores(learner.id, enrollment.course_id)
-            certificate = records.certificate_for(learner.id, enrollment.course_id)
+            done = len(records.lessons.completed(learner.id, enrollment.course_id))
+            passed = len(records.attempts.passed_quizzes(learner.id, enrollment.course_id))
+            scores = records.attempts.best_scores(learner.id, enrollment.course_id)
+            certificate = records.certificates.for_course(learner.id, enrollment.course_id)
             total = lessons + quizzes
             yield base | {
                 "course_id": enrollment.course_id,

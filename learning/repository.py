@@ -5,15 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings, get_settings
-from learning.db import cached_engine, session_factory, upgrade
 from learning.models import ChannelLinkRow, LearnerRow, new_id, utcnow
 
 
@@ -83,10 +80,16 @@ def _to_learner(row: LearnerRow) -> Learner:
 
 
 class SqlLearnerRepository:
-    """Learners in a SQL database (SQLite or PostgreSQL)."""
+    """Learners in a SQL database (SQLite or PostgreSQL).
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    Args:
+        sessions: Sessions on a migrated learner store (`learning.db`).
+        default_language: The language of a new learner until they choose one.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], *, default_language: str = "en") -> None:
         self._sessions = sessions
+        self._default_language = default_language
 
     def get(self, learner_id: str) -> Learner | None:
         with self._sessions() as session:
@@ -117,7 +120,7 @@ class SqlLearnerRepository:
             return found
         now = utcnow()
         row = LearnerRow(
-            id=new_id(), name=name, language=language or "en", script="native",
+            id=new_id(), name=name, language=language or self._default_language, script="native",
             language_chosen=False, reminders_enabled=True, created_at=now, updated_at=now,
         )  # fmt: skip
         try:
@@ -179,7 +182,8 @@ class SqlLearnerRepository:
 class InMemoryLearnerRepository:
     """Learners in memory, with the same semantics, for tests and throwaway runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, default_language: str = "en") -> None:
+        self._default_language = default_language
         self._lock = threading.Lock()
         self._learners: dict[str, Learner] = {}
         self._links: dict[tuple[str, str], str] = {}
@@ -203,8 +207,9 @@ class InMemoryLearnerRepository:
             found = self.get_by_channel(channel, channel_user_id)
             if found is not None:
                 return found
+            language = language or self._default_language
             learner = Learner(
-                id=new_id(), name=name, language=language or "en", script="native",
+                id=new_id(), name=name, language=language, script="native",
                 language_chosen=False, reminders_enabled=True, organisation=None, role=None,
                 supervisor_id=None, consent_at=None, created_at=utcnow(),
             )  # fmt: skip
@@ -239,21 +244,3 @@ class InMemoryLearnerRepository:
 
     def count(self) -> int:
         return len(self._learners)
-
-
-@lru_cache(maxsize=8)
-def _sql_repository(url: str, migrate: bool) -> SqlLearnerRepository:
-    engine = cached_engine(url)
-    if migrate:
-        upgrade(url, engine)
-    return SqlLearnerRepository(session_factory(engine))
-
-
-def create_learner_repository(
-    settings: Settings | None = None, *, migrate: bool = True
-) -> LearnerRepository:
-    """The learner repository for these settings (cached per database URL)."""
-    settings = settings or get_settings()
-    if settings.database_url is None:
-        settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    return _sql_repository(settings.sql_url, migrate)

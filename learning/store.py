@@ -1,4 +1,4 @@
-"""The base of the learner-record store: idempotent inserts, the outbox and the points ledger.
+"""The ground of the learner-record store: idempotent inserts and the outbox writer.
 
 Every recording is idempotent on a natural key, enforced by a unique constraint and written with
 ``INSERT … ON CONFLICT DO NOTHING … RETURNING``: a double-tapped button, a retried request or two
@@ -11,63 +11,63 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Select, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.events import LearningEvent
-from learning.models import (
-    Base,
-    OutboxRow,
-    PointsRow,
-    utcnow,
-)
+from learning.models import Base, OutboxRow
 
 Clock = Callable[[], datetime]
+_Row = TypeVar("_Row")
+_Value = TypeVar("_Value")
 
 
-@dataclass(frozen=True)
-class PointsRules:
-    """Karma Points per achievement (from settings)."""
-
-    lesson: int = 10
-    quiz_passed: int = 20
-    course_completed: int = 50
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT construct (it has ``on_conflict_do_nothing``)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def insert_once(session: Session, table: type[Base], values: dict[str, Any]) -> bool:
     """Insert a row unless one with the same unique key exists; True if this call inserted it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     key = inspect(table).primary_key
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*key)
+    statement = _insert(session)(table).values(**values).on_conflict_do_nothing().returning(*key)
     return session.execute(statement).first() is not None
 
 
-class StoreBase:
-    """What every part of the record store shares: sessions, clock, sinks and point rules."""
+def read_one(
+    sessions: sessionmaker[Session],
+    statement: Select[_Row],
+    convert: Callable[[_Row], _Value],
+) -> _Value | None:
+    """The one row a query finds, converted while its session is open; None if none."""
+    with sessions() as session:
+        row = session.scalars(statement).one_or_none()
+        return convert(row) if row is not None else None
 
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        *,
-        sinks: Sequence[str] = (),
-        points: PointsRules | None = None,
-        clock: Clock = utcnow,
-    ) -> None:
-        self._sessions = sessions
-        self._sinks = tuple(sinks)
-        self.points_rules = points or PointsRules()
-        self._clock = clock
 
-    # -- events, points ------------------------------------------------------------------
+def read_ids(sessions: sessionmaker[Session], statement: Select[str]) -> set[str]:
+    """The values a one-column query returns, as a set."""
+    with sessions() as session:
+        return set(session.scalars(statement))
 
-    def _emit(self, session: Session, *events: LearningEvent | None) -> None:
-        """Queue events for every configured sink, in one statement (duplicates ignored)."""
+
+class OutboxWriter:
+    """Queues learning events in the outbox, one row per configured sink.
+
+    Args:
+        sinks: The names of the sinks events go to (e.g. "lrs", "sunbird"); none queues nothing.
+    """
+
+    def __init__(self, sinks: Sequence[str] = ()) -> None:
+        self.sinks = tuple(sinks)
+
+    def emit(self, session: Session, *events: LearningEvent | None) -> None:
+        """Queue events for every sink in the caller's transaction (duplicates ignored)."""
         rows = [
             {
                 "sink": sink,
@@ -79,33 +79,9 @@ class StoreBase:
             }
             for e in events
             if e is not None
-            for sink in self._sinks
+            for sink in self.sinks
         ]
         if rows:
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             # executemany form: the statement compiles once and is cached, and SQLAlchemy still
             # sends all rows in one INSERT (insertmanyvalues).
-            session.execute(insert(OutboxRow).on_conflict_do_nothing(), rows)
-
-    def _award(self, session: Session, learner_id: str, key: str, reason: str, points: int) -> int:
-        if points <= 0:
-            return 0
-        values = {
-            "learner_id": learner_id,
-            "key": key,
-            "reason": reason,
-            "points": points,
-            "awarded_at": self._clock(),
-        }
-        return points if insert_once(session, PointsRow, values) else 0
-
-    def points(self, learner_id: str) -> int:
-        """The learner's Karma Points total."""
-        with self._sessions() as session:
-            total = session.scalar(
-                select(func.coalesce(func.sum(PointsRow.points), 0)).where(
-                    PointsRow.learner_id == learner_id
-                )
-            )
-            return int(total or 0)
+            session.execute(_insert(session)(OutboxRow).on_conflict_do_nothing(), rows)

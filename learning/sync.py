@@ -19,8 +19,6 @@ from typing import Protocol
 
 import httpx
 
-from bot.settings import Settings
-from learning.db import cached_engine, session_factory, upgrade
 from learning.events import LearningEvent
 from learning.models import utcnow
 from learning.outbox import SqlOutbox, retry_delay
@@ -216,32 +214,3 @@ class SyncJob:
                 logger.exception("sync round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-
-
-def build_sync_job(settings: Settings) -> SyncJob | None:
-    """The sync job for the sinks configured in settings, or None when none is."""
-    engine = cached_engine(settings.sql_url)
-    upgrade(settings.sql_url, engine)
-    sessions = session_factory(engine)
-    sinks: list[Sink] = []
-    if settings.lrs_url:
-        sinks.append(
-            LrsSink(
-                settings.lrs_url,
-                settings.lrs_username or "",
-                settings.lrs_password or "",
-                home_page=settings.xapi_home_page,
-                activity_base=settings.xapi_activity_base,
-            )
-        )
-    if settings.sunbird_url:
-        sinks.append(
-            SunbirdSink(
-                settings.sunbird_url,
-                batch_id=settings.sunbird_batch_id or "",
-                sent=SentStates(sessions),
-                api_key=settings.sunbird_api_key,
-                user_token=settings.sunbird_user_token,
-            )
-        )
-    return SyncJob(SqlOutbox(sessions), sinks) if sinks else None

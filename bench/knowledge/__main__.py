@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.doc import provenance, write_section
 from bench.knowledge import measure
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.doc import provenance, write_section
 from bench.learning import journey, records, sync
-from bot.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings
 
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "content"
 

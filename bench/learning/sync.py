@@ -84,7 +84,7 @@ async def _outbox(url: str, db: Path, count: int, batch: int) -> float:
     records = RecordStore(sessions, sinks=("lrs",))
     events = _events(learner.id, count)  # ids of their own, not the baseline's statements
     for event in events:
-        records.complete_lesson(event, None)
+        records.lessons.complete(event, None)
     async with httpx.AsyncClient(timeout=30) as client:
         sink = LrsSink(url, "karmabot", "secret", home_page=HOME, activity_base=BASE, client=client)
         job = SyncJob(SqlOutbox(sessions), [sink], batch_size=batch)

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "PERFORMANCE.md"
 QUICK_DOC = PROJECT_ROOT / "var" / "bench" / "PERFORMANCE.quick.md"

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import RASA_BIN, Stack, rasa_env
+from core.settings import PROJECT_ROOT, Settings
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 STOCK_DIR = BENCH_DIR / "stock"

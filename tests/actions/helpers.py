@@ -7,7 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.nlg import render_nlg_request
+from actions.nlg import render_nlg_request
+from core.i18n import get_catalog
 
 
 def tracker(
@@ -34,4 +35,4 @@ def rendered(response: str, language: str = "en", script: str = "native", **args
     """The text of catalog response `response`, as an action should have sent it."""
     slots = {"language": language, "script": script}
     body = {"response": response, "arguments": args, "tracker": {"slots": slots}}
-    return str(render_nlg_request(body)["text"])
+    return str(render_nlg_request(body, get_catalog())["text"])

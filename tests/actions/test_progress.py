@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from actions import services
 from actions.courses import ActionEnrollCourse
 from actions.lesson import ActionNextStep
 from actions.progress import ActionShowProgress
+from actions.services import ActionServices
 from learning.content_loader import load
-from learning.db import make_engine, session_factory, upgrade
+from learning.db import Sessions, make_engine, session_factory, upgrade
 from learning.journey import Journey
 from learning.records import RecordStore
 from learning.repository import SqlLearnerRepository
@@ -22,36 +23,48 @@ CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SqlLearnerRepository:
+def sessions(tmp_path: Path) -> Sessions:
     url = f"sqlite:///{tmp_path / 'k.db'}"
     engine = make_engine(url)
     upgrade(url, engine)
-    repo = SqlLearnerRepository(session_factory(engine))
-    journey = Journey(load(CONTENT), RecordStore(session_factory(engine)), rng=random.Random(0))
-    monkeypatch.setattr(services, "learners", lambda: repo)
-    monkeypatch.setattr(services, "journey", lambda: journey)
-    return repo
+    return session_factory(engine)
+
+
+@pytest.fixture
+def store(sessions: Sessions) -> SqlLearnerRepository:
+    return SqlLearnerRepository(sessions)
+
+
+@pytest.fixture
+def real(
+    sessions: Sessions, store: SqlLearnerRepository, services: ActionServices
+) -> ActionServices:
+    """The real course engine on a fixture course, over the same SQLite file."""
+    journey = Journey(load(CONTENT), RecordStore(sessions), rng=random.Random(0))
+    return replace(services, learners=store, journey=journey)
 
 
 async def test_progress_of_a_new_learner_is_empty_with_zero_points(
-    store: SqlLearnerRepository,
+    store: SqlLearnerRepository, real: ActionServices
 ) -> None:
     learner = store.get_or_create("web", "p")
-    messages, _ = await run(ActionShowProgress(), tracker(learner.id))
+    messages, _ = await run(ActionShowProgress(real), tracker(learner.id))
     assert messages[0]["text"] == rendered("utter_progress_empty", points=0)
 
 
-async def test_enroll_by_button_then_next_then_progress(store: SqlLearnerRepository) -> None:
+async def test_enroll_by_button_then_next_then_progress(
+    store: SqlLearnerRepository, real: ActionServices
+) -> None:
     learner = store.get_or_create("web", "q")
     course = [{"entity": "course", "value": "demo"}]
-    messages, _ = await run(ActionEnrollCourse(), tracker(learner.id, entities=course))
+    messages, _ = await run(ActionEnrollCourse(real), tracker(learner.id, entities=course))
     assert "Demo course" in messages[0]["text"] and "Lesson 1, part one." in messages[1]["text"]
     assert [b["title"] for b in messages[1]["buttons"]] == ["Next ▶", "Repeat"]
     step = [{"entity": "step", "value": "demo/l1/0"}]
-    await run(ActionNextStep(), tracker(learner.id, entities=step))
-    done, _ = await run(ActionNextStep(), tracker(learner.id))
+    await run(ActionNextStep(real), tracker(learner.id, entities=step))
+    done, _ = await run(ActionNextStep(real), tracker(learner.id))
     assert done[0]["text"] == rendered("utter_lesson_done", title="Lesson 1", points=10)
     store.set_language(learner.id, "hi")
-    progress, _ = await run(ActionShowProgress(), tracker(learner.id, slots={"language": "hi"}))
+    progress, _ = await run(ActionShowProgress(real), tracker(learner.id, slots={"language": "hi"}))
     assert "डेमो कोर्स: 1/3 · – · 20%" in progress[0]["text"]
     assert progress[0]["text"].endswith("कर्मा पॉइंट्स: 10")

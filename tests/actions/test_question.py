@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 
 import pytest
 
-from actions import services
 from actions.question import ActionAnswerQuestion
+from actions.services import ActionServices
+from core.settings import PROJECT_ROOT
 from knowledge.documents import Answer, Citation
+from learning.content_loader import load
 from learning.repository import InMemoryLearnerRepository
 from tests.actions.helpers import rendered, run, tracker
 
@@ -55,29 +57,33 @@ class FakeRecords:
         return self.active.get(learner_id)
 
 
-@pytest.fixture
-def records(monkeypatch: pytest.MonkeyPatch) -> FakeRecords:
-    fake = FakeRecords()
-    monkeypatch.setattr(services, "journey", lambda: SimpleNamespace(records=fake))
-    return fake
+SAMPLE_LIBRARY = load(PROJECT_ROOT / "content")
 
 
 @pytest.fixture
-def kb(
-    monkeypatch: pytest.MonkeyPatch, repo: InMemoryLearnerRepository, records: FakeRecords
-) -> FakeKnowledge:
-    fake = FakeKnowledge()
-    monkeypatch.setattr(services, "knowledge", lambda: fake)
-    return fake
+def records() -> FakeRecords:
+    return FakeRecords()
+
+
+@pytest.fixture
+def kb() -> FakeKnowledge:
+    return FakeKnowledge()
+
+
+@pytest.fixture
+def asking(services: ActionServices, records: FakeRecords, kb: FakeKnowledge) -> ActionServices:
+    """Services whose journey is the sample content with fake records, and a fake KB."""
+    journey = SimpleNamespace(records=records, library=SAMPLE_LIBRARY)
+    return replace(services, journey=journey, knowledge=lambda: kb)  # type: ignore[arg-type]
 
 
 async def test_a_confident_answer_is_cited_with_a_read_the_lesson_button(
-    kb: FakeKnowledge, repo: InMemoryLearnerRepository
+    asking: ActionServices, kb: FakeKnowledge, repo: InMemoryLearnerRepository
 ) -> None:
     learner = repo.get_or_create("web", "q")
     repo.set_language(learner.id, "hi")
     messages, events = await run(
-        ActionAnswerQuestion(),
+        ActionAnswerQuestion(asking),
         tracker(
             learner.id,
             text="70:20:10 model kya hai",
@@ -97,36 +103,39 @@ async def test_a_confident_answer_is_cited_with_a_read_the_lesson_button(
 
 
 async def test_the_course_the_learner_is_taking_is_preferred(
-    kb: FakeKnowledge, repo: InMemoryLearnerRepository, records: FakeRecords
+    asking: ActionServices, kb: FakeKnowledge, repo: InMemoryLearnerRepository, records: FakeRecords
 ) -> None:
     learner = repo.get_or_create("web", "p")
     records.active[learner.id] = "rti-for-officials"
-    await run(ActionAnswerQuestion(), tracker(learner.id, text="what is the time limit?"))
+    await run(ActionAnswerQuestion(asking), tracker(learner.id, text="what is the time limit?"))
     assert kb.preferred == ["rti-for-officials"]
 
 
 async def test_no_answer_in_the_content_is_an_honest_dont_know(
-    kb: FakeKnowledge, repo: InMemoryLearnerRepository
+    asking: ActionServices, kb: FakeKnowledge, repo: InMemoryLearnerRepository
 ) -> None:
     learner = repo.get_or_create("web", "r")
     messages, _ = await run(
-        ActionAnswerQuestion(), tracker(learner.id, text="who won the cricket match?")
+        ActionAnswerQuestion(asking), tracker(learner.id, text="who won the cricket match?")
     )
     assert [m["text"] for m in messages] == [rendered("utter_dont_know")]
 
 
-async def test_an_empty_question_asks_for_one(kb: FakeKnowledge) -> None:
-    messages, _ = await run(ActionAnswerQuestion(), tracker("x", text="   "))
+async def test_an_empty_question_asks_for_one(asking: ActionServices, kb: FakeKnowledge) -> None:
+    messages, _ = await run(ActionAnswerQuestion(asking), tracker("x", text="   "))
     assert messages[0]["text"] == rendered("utter_ask_something") and kb.asked == []
 
 
 async def test_a_failing_knowledge_base_gets_an_honest_answer_not_a_crash(
-    monkeypatch: pytest.MonkeyPatch, repo: InMemoryLearnerRepository, records: FakeRecords
+    asking: ActionServices,
+    monkeypatch: pytest.MonkeyPatch,
+    repo: InMemoryLearnerRepository,
+    records: FakeRecords,
 ) -> None:
     class Broken:
         def ask(self, question: str, language: str | None = None, **_: object) -> Answer:
             raise RuntimeError("store unavailable")
 
-    monkeypatch.setattr(services, "knowledge", lambda: Broken())
-    messages, _ = await run(ActionAnswerQuestion(), tracker("x", text="what is RTI?"))
+    broken = replace(asking, knowledge=Broken)
+    messages, _ = await run(ActionAnswerQuestion(broken), tracker("x", text="what is RTI?"))
     assert [m["text"] for m in messages] == [rendered("utter_dont_know")]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 
 def test_domain_fallbacks_match_the_english_catalog() -> None:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    catalog = yaml.safe_load((PROJECT_ROOT / "bot/locales/en.yml").read_text(encoding="utf-8"))
+    catalog = yaml.safe_load((PROJECT_ROOT / "core/locales/en.yml").read_text(encoding="utf-8"))
     assert domain["responses"], "the domain lists its canned responses"
     for name, variants in domain["responses"].items():
         english = catalog["responses"][name]
@@ -19,6 +19,6 @@ def test_domain_fallbacks_match_the_english_catalog() -> None:
 
 def test_every_utterance_the_domain_lists_exists_in_the_catalog() -> None:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    catalog = yaml.safe_load((PROJECT_ROOT / "bot/locales/en.yml").read_text(encoding="utf-8"))
+    catalog = yaml.safe_load((PROJECT_ROOT / "core/locales/en.yml").read_text(encoding="utf-8"))
     utterances = [a for a in domain["actions"] if a.startswith("utter_")]
     assert utterances and all(a in catalog["responses"] for a in utterances)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.nlu_eval import FORMS
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 TRAIN_DIR = PROJECT_ROOT / "bot" / "data" / "nlu"
 TEST_DIR = PROJECT_ROOT / "tests" / "nlu"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import stack
-from bot.settings import Settings
+from core.settings import Settings
 
 
 def services(tmp_path: Path, port: int = 0) -> list[stack.Service]:
@@ -75,7 +75,7 @@ def test_broken_course_content_stops_start_up_with_the_problems(
     from typer.testing import CliRunner
 
     from bot.cli import app
-    from bot.settings import get_settings
+    from core.settings import get_settings
 
     shutil.copytree(Path(__file__).parents[1] / "fixtures" / "content", tmp_path / "content")
     quiz = tmp_path / "content" / "demo" / "quizzes" / "q2.yml"

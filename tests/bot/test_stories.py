@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
 from bot.stack import MODEL_PATH, RASA_BIN
+from core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.stack
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.settings import PROJECT_ROOT
 from bot.stack import MODEL_PATH, RASA_BIN
+from core.settings import PROJECT_ROOT
 from tests.fakes.lrs import FakeLrs
 from tests.fakes.server import serve
 from tests.fakes.sunbird import FakeSunbird

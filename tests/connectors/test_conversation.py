@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import get_catalog
 from connectors.conversation import Conversation, Inbound, LanguageOffers, clean_text
 from connectors.messages import BotMessage
+from core.i18n import get_catalog
 from learning.repository import InMemoryLearnerRepository
 
 

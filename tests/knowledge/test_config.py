@@ -1,4 +1,4 @@
-"""Configuration: environment names, offline model, E5 prefixes; nothing loads eagerly."""
+"""Configuration: offline model, E5 prefixes; nothing loads eagerly (settings: bot/container)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,6 @@ from pathlib import Path
 from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeConfig, offline_model_path
 from knowledge.embeddings import Embedder
-
-
-def test_from_env_reads_the_documented_variables() -> None:
-    config = KnowledgeConfig.from_env(
-        {
-            "KARMABOT_DATA_DIR": "/srv/kb",
-            "KARMABOT_EMBEDDING_MODEL": "intfloat/multilingual-e5-small",
-            "CHROMA_URL": "http://chroma:8000",
-            "KARMABOT_KB_THRESHOLD": "0.5",
-            "KARMABOT_KB_TOP_K": "2",
-            "KARMABOT_LLM_MODEL": "",
-        }
-    )
-    assert config.data_dir == Path("/srv/kb") and config.chroma_url == "http://chroma:8000"
-    assert (config.threshold, config.top_k, config.llm_model) == (0.5, 2, None)
-    assert config.reads_indic and config.is_e5
 
 
 def test_default_model_is_the_bundled_offline_copy() -> None:

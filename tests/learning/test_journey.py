@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from learning.attempts import QuizAttempts
 from learning.content_loader import load
 from learning.db import make_engine, session_factory, upgrade
 from learning.journey import Journey
@@ -92,7 +93,7 @@ def test_a_learner_completes_a_course(setup: tuple[Journey, Learner, sa.Engine])
     certificate = journey.records.certificate(code.lower())
     assert certificate is not None and certificate.learner_name == "Asha Rao"
     # 3 lessons x 10 + 2 quizzes x 20 + course 50
-    assert journey.records.points(learner.id) == 120
+    assert journey.records.points.total(learner.id) == 120
     progress = journey.progress(learner)
     assert "3/3" in progress[0].args["courses"] and "100%" in progress[0].args["courses"]
     with engine.connect() as conn:
@@ -149,12 +150,12 @@ def test_failing_a_quiz_allows_a_retake_and_resume_returns_to_the_question(
 def test_bad_input_changes_nothing(setup: tuple[Journey, Learner, sa.Engine]) -> None:
     journey, learner, engine = setup
     assert names(journey.enroll(learner, "no-such-course"))[0] == "utter_unknown_course"
-    assert journey.records.enrollments(learner.id) == []
+    assert journey.records.enrollments.for_learner(learner.id) == []
     assert names(journey.answer(learner, "b")) == ["utter_no_active_quiz"]
     assert names(journey.answer(learner, "", "a", "old-attempt/q1a")) == ["utter_stale_button"]
     assert names(journey.start_quiz(learner, "demo/q1")) == ["utter_not_enrolled"]
     assert names(journey.next_step(learner))[0] == "utter_no_active_course"
-    assert journey.records.points(learner.id) == 0
+    assert journey.records.points.total(learner.id) == 0
     engine.dispose()
 
 
@@ -167,7 +168,7 @@ def test_concurrent_double_taps_record_one_completion(
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: journey.next_step(learner, step), range(4)))
     assert sum(names(r)[0] == "utter_lesson_done" for r in results) == 1
-    assert journey.records.points(learner.id) == 10
+    assert journey.records.points.total(learner.id) == 10
     with engine.connect() as conn:
         done = conn.execute(sa.text("SELECT count(*) FROM lesson_completions")).scalar()
     assert done == 1
@@ -184,4 +185,30 @@ def test_reading_a_cited_lesson_leaves_the_position_alone(
     assert read[1].args["body"].endswith("Lesson 3, part two.")
     assert journey.resume(learner)[0].args["step"] == step
     assert names(journey.read_lesson(learner, "demo/nope")) == ["utter_unknown_lesson"]
+    engine.dispose()
+
+
+def test_an_answer_recorded_meanwhile_shows_where_the_learner_is_now(
+    setup: tuple[Journey, Learner, sa.Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quiz reports the race as stale; the journey answers with the learner's real place."""
+    journey, learner, engine = setup
+    journey.enroll(learner, "demo")
+    for _ in range(4):
+        replies = journey.next_step(learner)
+    assert journey.records.active_course(learner.id) == "demo"
+    attempts = journey.records.attempts
+    before = attempts.open(learner.id)
+    option, step = correct_payload(journey, replies[-1])
+    assert names(journey.answer(learner, "", option, step))[0] == "utter_answer_correct"
+    # A second worker read the attempt before that answer was recorded.
+    reads = iter([before])
+    real_open = QuizAttempts.open
+    monkeypatch.setattr(QuizAttempts, "open", lambda s, lid: next(reads, None) or real_open(s, lid))
+    late = journey.answer(learner, "", option, step)
+    assert names(late) == ["utter_stale_button", "utter_quiz_question"]
+    assert late[1].args["number"] == 2  # resumed at the question that is open now
+    with engine.connect() as conn:
+        answered = conn.execute(sa.text("SELECT count(*) FROM quiz_answers")).scalar()
+    assert answered == 1
     engine.dispose()

@@ -36,8 +36,8 @@ def test_failed_events_wait_for_their_retry_and_nothing_is_lost(db_url: str) -> 
     records = RecordStore(sessions, sinks=("lrs",), clock=lambda: T0)
     outbox = SqlOutbox(sessions)
     for lesson in ("l1", "l2", "l3"):
-        records.complete_lesson(lesson_event(learner.id, lesson), None)
-    records.complete_lesson(lesson_event(learner.id, "l1"), None)  # a retried request
+        records.lessons.complete(lesson_event(learner.id, lesson), None)
+    records.lessons.complete(lesson_event(learner.id, "l1"), None)  # a retried request
     batch = outbox.due("lrs", 10, T0)
     assert [i.event.lesson_id for i in batch] == ["l1", "l2", "l3"]
     assert batch[0].event == lesson_event(learner.id, "l1")  # round-trips intact

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import get_catalog
-from bot.settings import PROJECT_ROOT
+from core.i18n import get_catalog
+from core.settings import PROJECT_ROOT
 from learning.content_loader import check, load
 
 CONTENT = PROJECT_ROOT / "content"

@@ -1,4 +1,4 @@
-"""The localized catalog: every bot message, in every language, from bot/locales/<code>.yml.
+"""The localized catalog: every bot message, in every language, from core/locales/<code>.yml.
 
 A locale file is data: adding a language means adding a file. At load the catalog checks that
 every locale has English's responses, button payloads (in order) and ``{placeholders}``, and
@@ -23,7 +23,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
 
-from bot.scripts import to_latin
+from core.scripts import to_latin
 
 LOCALES_DIR = Path(__file__).with_name("locales")
 BASE_LANGUAGE = "en"

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bot.i18n import NATIVE_SCRIPT, Catalog, get_catalog
+from core.i18n import NATIVE_SCRIPT, Catalog
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def _placeholder_values(source: Any) -> dict[str, Any]:
 
 def render_nlg_request(
     body: dict[str, Any],
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     buttons: Sequence[dict[str, str]] = (),
 ) -> dict[str, Any]:
     """Render the response Rasa asks for, in the conversation's language and script.
@@ -56,14 +56,13 @@ def render_nlg_request(
 
     Args:
         body: Rasa's request: ``response``, ``arguments``, ``tracker`` (with ``slots``).
-        catalog: The catalog to render from (the process-wide one by default).
+        catalog: The catalog to render from.
         buttons: Extra buttons to show before the response's own (see `Catalog.render`).
 
     Returns:
         The response in the format Rasa's NLG endpoint expects. An unknown response name is
         logged and answered with `FALLBACK_RESPONSE`.
     """
-    catalog = catalog or get_catalog()
     tracker = body.get("tracker")
     slots = _placeholder_values(tracker.get("slots") if isinstance(tracker, dict) else None)
     values = slots | _placeholder_values(body.get("arguments"))

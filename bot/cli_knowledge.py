@@ -1,47 +1,33 @@
-"""Knowledge-base commands: `ingest`, `ask`, `gaps`, `eval-rag` (a typer sub-app).
+"""Knowledge-base commands: `ingest`, `ask`, `gaps`, `eval-rag` (mounted by bot/cli.py).
 
 Heavy imports (torch, sentence-transformers, Chroma) happen inside the commands, so mounting
-this app keeps `karmabot --help` fast. The configuration comes from `config_provider`,
-`KnowledgeConfig.from_env` by default; the bot can point it at its own settings.
+them keeps `karmabot --help` fast. The knowledge base comes from the composition root.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from knowledge.config import KnowledgeConfig
+from bot.container import container
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
-
-config_provider: Callable[[], KnowledgeConfig] = KnowledgeConfig.from_env
-
-app = typer.Typer(
-    help="Knowledge base: ingest course content, ask questions, list gaps, evaluate.",
-    no_args_is_help=True,
-    add_completion=False,
-)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 def _base() -> KnowledgeBase:
-    from knowledge.base import KnowledgeBase
-
-    return KnowledgeBase(config_provider())
+    return container().knowledge()
 
 
 def _echo_json(value: object) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-@app.command("ingest")
 def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -55,7 +41,6 @@ def ingest_command(
         raise typer.Exit(1)
 
 
-@app.command("ask")
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in any language or script.")],
     lang: Annotated[
@@ -82,7 +67,6 @@ def ask_command(
         typer.secho(f"  (confidence {answer.confidence:.2f}: no answer given)", dim=True)
 
 
-@app.command("gaps")
 def gaps_command(
     limit: Annotated[int, typer.Option(help="How many questions to list.")] = 30,
     json_output: JsonFlag = False,
@@ -100,7 +84,6 @@ def gaps_command(
         typer.echo(f"{gap.count:5d}  {gap.question}" + (f"  [{tags}]" if tags else ""))
 
 
-@app.command("eval-rag")
 def eval_rag_command(
     qa: Annotated[Path, typer.Option("--qa", help="JSONL question file.", exists=True)],
     json_output: JsonFlag = False,
@@ -139,13 +122,3 @@ def eval_rag_command(
         typer.echo(
             f"Best threshold on this set: {best['threshold']:.3f} ({best['correct']:.1%} right)"
         )
-
-
-def main() -> None:
-    """Run the sub-app on its own: `python -m knowledge.cli ...`."""
-    app(prog_name="knowledge")
-
-
-if __name__ == "__main__":
-    main()
-    sys.exit(0)

@@ -1,4 +1,4 @@
-"""Rasa's NLG-server requests rendered from the catalog (bot/nlg.py)."""
+"""Rasa's NLG-server requests rendered from the catalog (actions/nlg.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import Catalog, get_catalog
-from bot.nlg import render_nlg_request
+from actions.nlg import render_nlg_request
+from core.i18n import Catalog, get_catalog
 
+CATALOG = get_catalog()
 DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 
 #: What Rasa 3.6.21 posts (rasa.core.nlg.callback.nlg_request_format) after action_show_progress
@@ -78,7 +79,7 @@ def _assert_rasa_accepts(rendered: dict[str, Any]) -> None:
 
 
 def test_a_real_rasa_request_round_trip() -> None:
-    rendered = render_nlg_request(json.loads(json.dumps(RASA_BODY)))
+    rendered = render_nlg_request(json.loads(json.dumps(RASA_BODY)), CATALOG)
     _assert_rasa_accepts(rendered)
     assert rendered["text"] == (
         "आपकी प्रगति (पाठ · क्विज़ के सर्वश्रेष्ठ अंक · कुल):\n▶️ RTI: 2/5\nकर्मा पॉइंट्स: 1,500"
@@ -87,24 +88,26 @@ def test_a_real_rasa_request_round_trip() -> None:
 
 
 def test_name_slot_becomes_name_suffix() -> None:
-    greet = render_nlg_request(_request("utter_greet", {"language": "en", "name": "Asha"}))
+    greet = render_nlg_request(_request("utter_greet", {"language": "en", "name": "Asha"}), CATALOG)
     assert greet["text"].startswith("Namaste, Asha! I'm Karmabot")
-    anonymous = render_nlg_request(_request("utter_greet", {"language": "en", "name": None}))
+    anonymous = render_nlg_request(
+        _request("utter_greet", {"language": "en", "name": None}), CATALOG
+    )
     assert anonymous["text"].startswith("Namaste! I'm Karmabot")
 
 
 @pytest.mark.parametrize("slots", [{}, {"language": None, "script": None}, {"language": ""}])
 def test_no_language_means_english(slots: dict[str, Any]) -> None:
-    rendered = render_nlg_request(_request("utter_help", slots))
+    rendered = render_nlg_request(_request("utter_help", slots), CATALOG)
     assert rendered == get_catalog().render("utter_help", "en")
 
 
 def test_a_body_without_tracker_or_arguments_still_renders() -> None:
-    assert render_nlg_request({"response": "utter_thanks"})["text"] == (
+    assert render_nlg_request({"response": "utter_thanks"}, CATALOG)["text"] == (
         "You're welcome! Happy learning."
     )
     odd = {"response": "utter_thanks", "arguments": None, "tracker": {"slots": None}}
-    assert render_nlg_request(odd)["text"] == "You're welcome! Happy learning."
+    assert render_nlg_request(odd, CATALOG)["text"] == "You're welcome! Happy learning."
 
 
 def test_arguments_win_over_slots() -> None:
@@ -116,12 +119,12 @@ def test_arguments_win_over_slots() -> None:
         script="native",
         language_name="தமிழ்",
     )
-    rendered = render_nlg_request(body)
+    rendered = render_nlg_request(body, CATALOG)
     assert rendered["text"] == "சரி — இனி உங்களுடன் தமிழ் மொழியில் பேசுவேன்."
 
 
 def test_language_name_defaults_to_the_conversation_language() -> None:
-    rendered = render_nlg_request(_request("utter_language_kept", {"language": "hi"}))
+    rendered = render_nlg_request(_request("utter_language_kept", {"language": "hi"}), CATALOG)
     assert rendered["text"] == "ठीक है, मैं हिन्दी में ही बात करता रहूँगा।"
 
 
@@ -129,15 +132,15 @@ def test_language_name_defaults_to_the_conversation_language() -> None:
     "slots", [{"language": "hi", "script": "latin"}, {"language": "hi-Latn", "script": None}]
 )
 def test_romanized_hindi(slots: dict[str, Any]) -> None:
-    rendered = render_nlg_request(_request("utter_greet", {**slots, "name": "Asha"}))
+    rendered = render_nlg_request(_request("utter_greet", {**slots, "name": "Asha"}), CATALOG)
     assert rendered["text"].startswith("namaste, Asha! main karmabot hoon")
     shown = rendered["text"] + "".join(b["title"] for b in rendered["buttons"])
     assert not DEVANAGARI.search(shown)
 
 
 def test_unknown_response_falls_back_to_default(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.nlg"):
-        rendered = render_nlg_request(_request("utter_no_such_thing", {"language": "ta"}))
+    with caplog.at_level(logging.WARNING, logger="actions.nlg"):
+        rendered = render_nlg_request(_request("utter_no_such_thing", {"language": "ta"}), CATALOG)
     assert rendered == get_catalog().render("utter_default", "ta")
     assert "utter_no_such_thing" in caplog.text
 
@@ -150,14 +153,14 @@ def test_message_parts_and_structured_slots_are_not_placeholders() -> None:
         source="RTI",
         custom={"x": 1},
     )
-    text = render_nlg_request(body)["text"]
+    text = render_nlg_request(body, CATALOG)["text"]
     assert text == "{text} {0.__class__}\n\n📎 RTI"
 
 
 def test_offer_payload_gets_the_code_argument() -> None:
     body = _request("utter_offer_language", {"language": "en"}, language="hi", code="hi",
                     language_name="हिन्दी")  # fmt: skip
-    rendered = render_nlg_request(body)
+    rendered = render_nlg_request(body, CATALOG)
     assert rendered["buttons"][0]["payload"] == '/choose_language{"language":"hi"}'
     assert rendered["text"].startswith("आपने हिन्दी में लिखा है।")
 

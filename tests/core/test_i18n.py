@@ -1,4 +1,4 @@
-"""The localized catalog (bot/i18n.py and bot/locales/*.yml)."""
+"""The localized catalog (core/i18n.py and core/locales/*.yml)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.i18n import LOCALES_DIR, Catalog, CatalogError, format_number, get_catalog
+from core.i18n import LOCALES_DIR, Catalog, CatalogError, format_number, get_catalog
 
 LOCALE_FILES = sorted(LOCALES_DIR.glob("*.yml"))
 FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
 
+    #: The language of a new learner until they choose one (a catalog language).
     default_language: str = Field(default="en", alias="KARMABOT_DEFAULT_LANGUAGE")
 
     rasa_url: str = Field(default="http://127.0.0.1:5005", alias="KARMABOT_RASA_URL")
@@ -61,7 +62,32 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(default=None, alias="CHROMA_URL")
     kb_threshold: float | None = Field(default=None, alias="KARMABOT_KB_THRESHOLD")
     kb_top_k: int = Field(default=3, ge=1, le=10, alias="KARMABOT_KB_TOP_K")
+    kb_collection: str = Field(default="karmabot-knowledge", alias="KARMABOT_KB_COLLECTION")
+    embedding_device: str = Field(default="cpu", alias="KARMABOT_EMBEDDING_DEVICE")
     llm_model: str | None = Field(default=None, alias="KARMABOT_LLM_MODEL")
+
+    # Rasa launcher (bot/rasa_server.py): its measured speed-ups of Rasa's internals; off
+    # starts stock Rasa.
+    rasa_patches: bool = Field(default=True, alias="KARMABOT_RASA_PATCHES")
+
+    def as_env(self) -> dict[str, str]:
+        """Every setting that has a value, as the environment variables that set it.
+
+        `karmabot up` passes this to each child process, so the action server, Rasa and the
+        gateway see exactly the settings the supervisor read (a `.env` in another working
+        directory included). Paths are made absolute; unset optional values are left out.
+        """
+        env: dict[str, str] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, Path):
+                value = value.expanduser().resolve()
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            env[str(field.alias)] = str(value)
+        return env
 
     @property
     def sync_sinks(self) -> tuple[str, ...]:

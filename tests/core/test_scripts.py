@@ -1,4 +1,4 @@
-"""Script detection and Hindi romanization (bot/scripts.py)."""
+"""Script detection and Hindi romanization (core/scripts.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from bot.scripts import detect_script, language_for_script, to_latin, to_native
+from core.scripts import detect_script, language_for_script, to_latin, to_native
 
 DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 

@@ -1,4 +1,4 @@
-"""The typer sub-app: ingest, ask --json, gaps, eval-rag."""
+"""Knowledge-base commands of `karmabot`: ingest, ask --json, knowledge gaps, eval rag."""
 
 from __future__ import annotations
 
@@ -8,22 +8,22 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from knowledge import cli
-from knowledge.config import KnowledgeConfig
+from bot import cli
+from bot.container import Container
+from tests.bot.conftest import Configure
 
-from .conftest import CORPUS, FIXTURES
+KB_FIXTURES = Path(__file__).parents[1] / "knowledge" / "fixtures"
+CORPUS, FIXTURES = KB_FIXTURES / "kb", KB_FIXTURES
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KnowledgeConfig:
-    config = KnowledgeConfig(data_dir=tmp_path / "data")
-    monkeypatch.setattr(cli, "config_provider", lambda: config)
-    return config
+def configured(configure: Configure) -> Container:
+    return configure(HF_HUB_OFFLINE="1", KARMABOT_KB_COLLECTION="cli-test")
 
 
-def test_ingest_ask_json_and_gaps(configured: KnowledgeConfig, tmp_path: Path) -> None:
+def test_ingest_ask_json_and_gaps(configured: Container, tmp_path: Path) -> None:
     (tmp_path / "bad.pdf").write_bytes(b"not a pdf")
     result = runner.invoke(cli.app, ["ingest", "--quiet", str(CORPUS), str(tmp_path / "bad.pdf")])
     assert result.exit_code == 0, result.output
@@ -40,19 +40,19 @@ def test_ingest_ask_json_and_gaps(configured: KnowledgeConfig, tmp_path: Path) -
     result = runner.invoke(cli.app, ["ask", "pension rules for the army", "--lang", "hi"])
     assert result.exit_code == 0 and "पाठ्यक्रम" in result.stdout
 
-    result = runner.invoke(cli.app, ["gaps"])
+    result = runner.invoke(cli.app, ["knowledge", "gaps"])
     assert result.exit_code == 0 and "1  pension rules for the army" in result.stdout
 
 
-def test_ask_before_ingest_says_what_to_do(configured: KnowledgeConfig) -> None:
+def test_ask_before_ingest_says_what_to_do(configured: Container) -> None:
     result = runner.invoke(cli.app, ["ask", "anything"])
     assert result.exit_code == 1 and "karmabot ingest" in result.stderr
 
 
-def test_eval_rag_json(configured: KnowledgeConfig) -> None:
+def test_eval_rag_json(configured: Container) -> None:
     runner.invoke(cli.app, ["ingest", "--quiet", str(CORPUS)])
     qa = FIXTURES / "qa.jsonl"
-    result = runner.invoke(cli.app, ["eval-rag", "--qa", str(qa), "--json", "--calibrate"])
+    result = runner.invoke(cli.app, ["eval", "rag", "--qa", str(qa), "--json", "--calibrate"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data["modes"]) == {"hybrid", "dense", "bm25"}
@@ -61,10 +61,10 @@ def test_eval_rag_json(configured: KnowledgeConfig) -> None:
     assert 0 <= data["calibrated"]["threshold"] <= 1
 
 
-def test_eval_rag_names_bad_lines(configured: KnowledgeConfig, tmp_path: Path) -> None:
+def test_eval_rag_names_bad_lines(configured: Container, tmp_path: Path) -> None:
     qa = tmp_path / "qa.jsonl"
     qa.write_text('{"id": "1", "lang": "en", "q": "x", "expect_any": ["y"]}\n{broken\n')
-    result = runner.invoke(cli.app, ["eval-rag", "--qa", str(qa)])
+    result = runner.invoke(cli.app, ["eval", "rag", "--qa", str(qa)])
     assert result.exit_code == 2 and "qa.jsonl:2" in result.stderr
 
 
@@ -73,7 +73,7 @@ def test_help_does_not_import_heavy_modules() -> None:
     import sys
 
     code = (
-        "import sys; from knowledge.cli import app; "
+        "import sys; from bot.cli import app; "
         "heavy = [m for m in ('torch', 'chromadb', 'sentence_transformers') if m in sys.modules]; "
         "print(heavy)"
     )

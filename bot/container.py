@@ -1,0 +1,206 @@
+"""The composition root: every service Karmabot runs, built once per process from `Settings`.
+
+Each process entry point (the action server and the gateway in `bot.serve`, the CLI, later the
+delivery worker) builds one `Container` and hands the adapters what they need. Nothing below
+this layer reads the environment or picks an implementation: the choices (SQLite or
+PostgreSQL, which sinks, which embedding model) are made here, once (docs/ARCHITECTURE.md,
+D15).
+
+Construction is lazy: a property builds its service on first use (opening the database and
+migrating it, loading course content, loading the embedding model), so a CLI command pays
+only for what it touches, and importing this module does no I/O.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
+
+from core.i18n import Catalog, get_catalog
+from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from actions.services import ActionServices
+    from connectors.gateway import GatewayServices
+    from knowledge.base import KnowledgeBase
+    from knowledge.config import KnowledgeConfig
+    from learning.content import Library
+    from learning.journey import Journey
+    from learning.records import RecordStore
+    from learning.repository import LearnerRepository
+    from learning.sync import SyncJob
+
+
+class ConfigurationError(ValueError):
+    """A setting has a value Karmabot cannot run with; the message says which and why."""
+
+
+class Container:
+    """Builds and holds the services of one process.
+
+    Args:
+        settings: The process's settings (`core.settings.get_settings()` by default).
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._knowledge_lock = threading.Lock()
+        self._knowledge: KnowledgeBase | None = None
+
+    # -- ground --------------------------------------------------------------------------
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The localized catalog; the default language must be one of its languages."""
+        catalog = get_catalog()
+        if self.settings.default_language not in catalog.languages():
+            raise ConfigurationError(
+                f"KARMABOT_DEFAULT_LANGUAGE={self.settings.default_language!r} is not a "
+                f"catalog language ({', '.join(catalog.languages())})"
+            )
+        return catalog
+
+    # -- learner records -------------------------------------------------------------------
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on the learner store, migrated to the latest schema first."""
+        from learning.db import cached_engine, session_factory, upgrade
+
+        url = self.settings.sql_url
+        if self.settings.database_url is None:
+            self.settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+        engine = cached_engine(url)
+        upgrade(url, engine)
+        return session_factory(engine)
+
+    @cached_property
+    def learners(self) -> LearnerRepository:
+        """The learner repository (SQLite by default, PostgreSQL with `DATABASE_URL`)."""
+        from learning.repository import SqlLearnerRepository
+
+        self.catalog  # noqa: B018  # refuse an unknown default language before any learner
+        return SqlLearnerRepository(self.sessions, default_language=self.settings.default_language)
+
+    @cached_property
+    def records(self) -> RecordStore:
+        """The learner-record store, with the configured sinks and Karma Points rules."""
+        from learning.records import PointsRules, RecordStore
+
+        settings = self.settings
+        rules = PointsRules(
+            settings.points_lesson, settings.points_quiz_passed, settings.points_course_completed
+        )
+        return RecordStore(self.sessions, sinks=settings.sync_sinks, points=rules)
+
+    @cached_property
+    def library(self) -> Library:
+        """The course content (empty when the content folder does not exist)."""
+        from learning.content import Library
+        from learning.content_loader import load
+
+        folder = self.settings.content_dir
+        return load(folder) if folder.is_dir() else Library()
+
+    @cached_property
+    def journey(self) -> Journey:
+        """The course engine over the content and the learner records."""
+        from learning.journey import Journey
+
+        return Journey(self.library, self.records, pass_mark=self.settings.quiz_pass_mark)
+
+    def sync_job(self) -> SyncJob | None:
+        """The job that sends outbox events to the configured LRS and Sunbird, if any."""
+        from learning.outbox import SqlOutbox
+        from learning.sunbird import SentStates
+        from learning.sync import LrsSink, Sink, SunbirdSink, SyncJob
+
+        settings = self.settings
+        sinks: list[Sink] = []
+        if settings.lrs_url:
+            sinks.append(
+                LrsSink(
+                    settings.lrs_url,
+                    settings.lrs_username or "",
+                    settings.lrs_password or "",
+                    home_page=settings.xapi_home_page,
+                    activity_base=settings.xapi_activity_base,
+                )
+            )
+        if settings.sunbird_url:
+            sinks.append(
+                SunbirdSink(
+                    settings.sunbird_url,
+                    batch_id=settings.sunbird_batch_id or "",
+                    sent=SentStates(self.sessions),
+                    api_key=settings.sunbird_api_key,
+                    user_token=settings.sunbird_user_token,
+                )
+            )
+        return SyncJob(SqlOutbox(self.sessions), sinks) if sinks else None
+
+    # -- knowledge base --------------------------------------------------------------------
+
+    @cached_property
+    def knowledge_config(self) -> KnowledgeConfig:
+        """Knowledge-base configuration from settings."""
+        from knowledge.config import KnowledgeConfig
+
+        settings = self.settings
+        config = KnowledgeConfig(
+            data_dir=settings.resolved_data_dir,
+            model_name=settings.embedding_model,
+            chroma_url=settings.chroma_url,
+            collection=settings.kb_collection,
+            top_k=settings.kb_top_k,
+            llm_model=settings.llm_model,
+            device=settings.embedding_device,
+        )
+        if settings.kb_threshold is not None:
+            config = config.with_(threshold=settings.kb_threshold)
+        return config
+
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge base (one per process; its model loads on first use, thread-safe)."""
+        with self._knowledge_lock:
+            if self._knowledge is None:
+                from knowledge.base import KnowledgeBase
+
+                self._knowledge = KnowledgeBase(self.knowledge_config)
+            return self._knowledge
+
+    # -- what each adapter is handed ---------------------------------------------------------
+
+    def action_services(self) -> ActionServices:
+        """What the Rasa actions need."""
+        from actions.services import ActionServices
+
+        return ActionServices(
+            learners=self.learners,
+            journey=self.journey,
+            catalog=self.catalog,
+            knowledge=self.knowledge,
+        )
+
+    def gateway_services(self) -> GatewayServices:
+        """What the gateway needs."""
+        from connectors.gateway import GatewayServices
+
+        settings = self.settings
+        return GatewayServices(
+            learners=self.learners,
+            records=self.records,
+            catalog=self.catalog,
+            sync=self.sync_job(),
+            rasa_url=settings.rasa_url,
+            max_message_chars=settings.max_message_chars,
+        )
+
+
+@lru_cache(maxsize=1)
+def container() -> Container:
+    """The process-wide container, from the process's settings."""
+    return Container(get_settings())

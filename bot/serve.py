@@ -1,0 +1,82 @@
+"""Process entry points: each builds the container from settings and serves one adapter.
+
+    python -m bot.serve actions [--port P] [--workers N]   # Rasa SDK actions and /nlg
+    python -m bot.serve gateway [--host H] [--port P]      # web chat, JSON API, webhooks
+
+`karmabot up` starts both (bot/stack.py); they can also run on their own, e.g. under a
+process manager.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import TYPE_CHECKING
+
+from bot.container import container
+
+if TYPE_CHECKING:
+    from sanic import Sanic
+
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+
+
+def action_app() -> Sanic:
+    """The action server app, built in each Sanic worker from the process's settings."""
+    from actions.server import create_action_app
+
+    return create_action_app(container().action_services())
+
+
+def serve_actions(port: int, workers: int) -> None:
+    """Serve the action server (and NLG endpoint) on loopback."""
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    loader = AppLoader(factory=action_app)
+    app = loader.load()
+    app.prepare(
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        single_process=workers == 1,
+        access_log=False,
+        motd=False,
+    )
+    if workers == 1:
+        Sanic.serve_single(app)  # no worker manager: nothing else to signal or kill
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
+
+
+def serve_gateway(host: str, port: int) -> None:
+    """Serve the gateway."""
+    import uvicorn
+
+    from connectors.gateway import create_gateway
+
+    app = create_gateway(container().gateway_services())
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and serve the chosen process."""
+    settings = container().settings
+    parser = argparse.ArgumentParser(prog="python -m bot.serve", description=__doc__)
+    processes = parser.add_subparsers(dest="process", required=True)
+    actions = processes.add_parser("actions", help="the action server and NLG endpoint")
+    actions.add_argument("--port", type=int, default=settings.action_port)
+    actions.add_argument("--workers", type=int, default=1)
+    gateway = processes.add_parser("gateway", help="the gateway")
+    gateway.add_argument("--host", default=settings.gateway_host)
+    gateway.add_argument("--port", type=int, default=settings.gateway_port)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if args.process == "actions":
+        serve_actions(args.port, args.workers)
+    else:
+        serve_gateway(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

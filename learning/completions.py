@@ -1,0 +1,67 @@
+"""Lesson completions: recorded once each, with their events and Karma Points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from learning.events import LearningEvent
+from learning.models import LessonCompletionRow
+from learning.points import PointsLedger
+from learning.store import OutboxWriter, insert_once, read_ids
+
+
+@dataclass(frozen=True)
+class LessonCompletions:
+    """The lessons each learner has completed.
+
+    Attributes:
+        sessions: The record database.
+        outbox: Queues the completion's events in the same transaction.
+        points: Awards the lesson's points in the same transaction.
+    """
+
+    sessions: sessionmaker[Session]
+    outbox: OutboxWriter
+    points: PointsLedger
+
+    def complete(self, event: LearningEvent, progress: LearningEvent | None) -> int | None:
+        """Record a lesson completion and its events.
+
+        Args:
+            event: The lesson_completed event (its natural key makes the completion).
+            progress: The course_progressed event to queue with it, if any.
+
+        Returns:
+            The points it earned, or None when the completion was already recorded.
+        """
+        assert event.lesson_id is not None
+        with self.sessions.begin() as session:
+            new = insert_once(
+                session,
+                LessonCompletionRow,
+                {
+                    "learner_id": event.learner_id,
+                    "course_id": event.course_id,
+                    "lesson_id": event.lesson_id,
+                    "language": event.language,
+                    "completed_at": event.timestamp,
+                },
+            )
+            if not new:
+                return None
+            self.outbox.emit(session, event, progress)
+            return self.points.award(
+                session, event.learner_id, "lesson", f"lesson:{event.course_id}:{event.lesson_id}"
+            )
+
+    def completed(self, learner_id: str, course_id: str) -> set[str]:
+        """Ids of the lessons the learner has completed in a course."""
+        return read_ids(
+            self.sessions,
+            select(LessonCompletionRow.lesson_id).filter_by(
+                learner_id=learner_id, course_id=course_id
+            ),
+        )

@@ -1,0 +1,146 @@
+"""Where a learner is in a course: their place, what comes next, progress, events, completion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from learning.content import Course, Library, pick
+from learning.events import EventKind, LearningEvent
+from learning.records import Enrollment, RecordStore
+from learning.replies import Reply
+from learning.repository import Learner
+from learning.store import Clock
+
+#: What to do next in a course: ("lesson", lesson id) or ("quiz", quiz id).
+Item = tuple[Literal["lesson", "quiz"], str]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a learner is in their active course."""
+
+    course: Course
+    enrollment: Enrollment
+    language: str
+
+
+class Places:
+    """Finds learners' places and describes what happens there.
+
+    Args:
+        library: The courses.
+        records: The learner records.
+        clock: The time of the events it builds.
+    """
+
+    def __init__(self, library: Library, records: RecordStore, clock: Clock) -> None:
+        self._library = library
+        self._records = records
+        self._clock = clock
+
+    def find(self, learner: Learner, course_id: str | None = None) -> Place | None:
+        """The learner's place in `course_id`, else in their active or latest unfinished course.
+
+        Returns:
+            None when that course is unknown or the learner is not enrolled in it.
+        """
+        course_id = course_id or self._records.active_course(learner.id)
+        if course_id is None:
+            enrollments = [
+                e for e in self._records.enrollments.for_learner(learner.id) if not e.completed_at
+            ]
+            course_id = enrollments[-1].course_id if enrollments else None
+        course = self._library.get(course_id) if course_id else None
+        enrollment = self._records.enrollments.get(learner.id, course.id) if course else None
+        if course is None or enrollment is None:
+            return None
+        return Place(course, enrollment, course.language_for(learner.language))
+
+    def event(
+        self, kind: EventKind, learner: Learner, place: Place, key: str, **values: Any
+    ) -> LearningEvent:
+        """A learning event of `kind` at the learner's place, stamped now."""
+        return LearningEvent(
+            kind=kind,
+            key=key,
+            learner_id=learner.id,
+            course_id=place.course.id,
+            course_version=place.course.version,
+            registration=place.enrollment.id,
+            language=place.language,
+            timestamp=self._clock(),
+            learner_name=learner.name,
+            **values,
+        )
+
+    def progress(
+        self, learner_id: str, course: Course, lesson: str | None = None, quiz: str | None = None
+    ) -> int:
+        """Percent of lessons done and quizzes passed, counting `lesson` and `quiz` as done."""
+        done = len(self._records.lessons.completed(learner_id, course.id) | ({lesson} - {None}))
+        passed = len(
+            self._records.attempts.passed_quizzes(learner_id, course.id) | ({quiz} - {None})
+        )
+        total = len(course.lessons()) + len(course.modules)
+        return round(100 * (done + passed) / total) if total else 0
+
+    def progressed(self, learner: Learner, place: Place, progress: int) -> LearningEvent:
+        """The course_progressed event for reaching `progress` percent."""
+        return self.event(
+            EventKind.COURSE_PROGRESSED,
+            learner,
+            place,
+            f"{learner.id}:{place.course.id}:{progress}",
+            progress=progress,
+            title=place.course.title[place.course.source_language],
+        )
+
+    def next_item(self, learner_id: str, course: Course) -> Item | None:
+        """The lesson or quiz to do next; None when the course is complete.
+
+        Lessons and quizzes come in course order; quizzes failed on the way come back at the end.
+        """
+        done = self._records.lessons.completed(learner_id, course.id)
+        passed = self._records.attempts.passed_quizzes(learner_id, course.id)
+        tried = set(self._records.attempts.best_scores(learner_id, course.id))
+        for module in course.modules:
+            for lesson in module.lessons:
+                if lesson.id not in done:
+                    return "lesson", lesson.id
+            if module.quiz.id not in tried:
+                return "quiz", module.quiz.id
+        failed = next((m.quiz.id for m in course.modules if m.quiz.id not in passed), None)
+        return ("quiz", failed) if failed else None
+
+    def complete(self, learner: Learner, place: Place) -> Reply:
+        """Complete the course: record it, issue the certificate and award points (each once)."""
+        course = place.course
+        event = self.event(
+            EventKind.COURSE_COMPLETED,
+            learner,
+            place,
+            f"{learner.id}:{course.id}",
+            progress=100,
+            success=True,
+            title=course.title[course.source_language],
+        )
+        name = learner.name or f"Learner {learner.id[:8]}"
+        certificate, points = self._records.certificates.complete_course(
+            event, name, course.title[course.source_language]
+        )
+        return Reply(
+            "utter_course_complete",
+            {
+                "course": pick(course.title, place.language, course.source_language),
+                "points": points,
+                "code": certificate.code,
+            },
+            custom={
+                "document": {
+                    "kind": "certificate",
+                    "code": certificate.code,
+                    "filename": f"karmabot-certificate-{certificate.code}.pdf",
+                }
+            },
+        )
