@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from bot import rasa_server
+from bot import rasa_patches, rasa_server
 from bot.stack import MODEL_PATH, RASA_PYTHON, build_services, child_env
 from core.settings import PROJECT_ROOT, Settings
 
@@ -131,8 +131,9 @@ def test_patches_are_installed_once(launcher: dict[str, Any]) -> None:
 
 
 def test_the_launcher_reads_no_environment() -> None:
-    source = inspect.getsource(rasa_server)
-    assert "environ" not in source and "getenv" not in source
+    for module in (rasa_server, rasa_patches):
+        source = inspect.getsource(module)
+        assert "environ" not in source and "getenv" not in source, module.__name__
 
 
 # -- patched Rasa predicts what stock Rasa predicts (real Rasa, real action server) ----------

@@ -27,7 +27,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bot import rasa_server  # noqa: E402
+from bot import rasa_patches, rasa_server  # noqa: E402
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -66,12 +66,12 @@ async def shut_down_app() -> dict[str, int]:
     await server.startup()
     await server.before_start()
     await server.after_start()
-    before = len(rasa_server._sessions)
+    before = len(rasa_patches._sessions)
     await server.before_stop()
     server.close()
     await server.wait_closed()
     await server.after_stop()
-    return {"before": before, "after": len(rasa_server._sessions)}
+    return {"before": before, "after": len(rasa_patches._sessions)}
 
 
 async def run(args: argparse.Namespace, installed: list[str]) -> dict[str, Any]:

@@ -1,0 +1,251 @@
+"""Karmabot's patches to Rasa 3.6.21 internals; installed by bot/rasa_server.py. `.venv-rasa` only.
+
+Each patch is one function that replaces one Rasa (or jsonschema) internal; none changes what
+Rasa computes (docs/ARCHITECTURE.md, D10). bot/rasa_server.py decides whether they apply (the
+Rasa version they were written for, the `--stock` switch) and lists them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+#: Shared sessions: (loop id, url, headers, auth) -> (loop, session). Holding the loop keeps
+#: its id from being reused while its sessions are here.
+_sessions: dict[tuple[int, str, str, str], tuple[asyncio.AbstractEventLoop, Any]] = {}
+
+
+def _cached_validate() -> None:
+    """Install a `jsonschema.validate` that checks each distinct schema only once.
+
+    Rasa 3.6 validates every action-server and NLG reply with `jsonschema.validate`, which
+    first re-checks Rasa's own constant schema against the meta-schema. This is jsonschema
+    3.2.0's `validate` with that check remembered per schema; the reply is still validated.
+    """
+    import jsonschema
+    from jsonschema import exceptions, validators
+
+    checked: set[str] = set()
+
+    def validate(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: Any) -> None:
+        if cls is None:
+            cls = validators.validator_for(schema)
+        key = json.dumps(schema, sort_keys=True, default=str)
+        if key not in checked:
+            cls.check_schema(schema)
+            checked.add(key)
+        error = exceptions.best_match(cls(schema, *args, **kwargs).iter_errors(instance))
+        if error is not None:
+            raise error
+
+    jsonschema.validate = validate
+
+
+def _tracker_store_sqlite_sync_normal() -> None:
+    """Open the SQLite tracker store's connections with ``synchronous=NORMAL``.
+
+    The embedded tracker store runs SQLite in WAL mode (bot/stack.py), where NORMAL is
+    crash-safe: a power cut can lose the last turns, but never corrupts the file. The default,
+    FULL, fsyncs on every commit, several times per turn. The listener goes on the engine of
+    each `SQLTrackerStore` on a SQLite file, so no other engine in the process is touched.
+    """
+    from rasa.core.tracker_store import SQLTrackerStore
+    from sqlalchemy import event
+
+    init = SQLTrackerStore.__init__
+
+    def sync_normal(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        engine = self.engine
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            event.listen(engine, "connect", sync_normal)
+            engine.dispose()  # connections opened while creating the tables reconnect with it
+
+    SQLTrackerStore.__init__ = __init__
+
+
+class _Borrowed:
+    """`async with` on a shared aiohttp session that leaves it open afterwards."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _reuse_http_sessions() -> None:
+    """Give each endpoint one long-lived aiohttp session per event loop.
+
+    Rasa 3.6 (`EndpointConfig.session`) opens a new `ClientSession`, and so a new TCP
+    connection, for every action call and every NLG call, and closes it afterwards. With one
+    session per endpoint and loop, requests reuse kept-alive connections. Headers, auth and
+    timeout are those Rasa sets; each Sanic worker process has its own loop and sessions.
+    `close_shared_sessions` closes them.
+    """
+    from rasa.utils.endpoints import EndpointConfig
+
+    create = EndpointConfig.session
+
+    @functools.wraps(create)
+    def session(self: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        auth = json.dumps(self.basic_auth, sort_keys=True, default=str)
+        key = (id(loop), str(self.url), json.dumps(self.headers, sort_keys=True), auth)
+        entry = _sessions.get(key)
+        if entry is None or entry[1].closed:
+            entry = _sessions[key] = (loop, create(self))
+        return _Borrowed(entry[1])
+
+    EndpointConfig.session = session
+
+
+async def close_shared_sessions() -> int:
+    """Close the shared sessions of the running event loop; return how many were open."""
+    loop = asyncio.get_running_loop()
+    mine = [key for key, (owner, _) in _sessions.items() if owner is loop]
+    for key in mine:
+        _, session = _sessions.pop(key)
+        await session.close()
+    return len(mine)
+
+
+def _close_http_sessions_at_shutdown() -> None:
+    """Close the shared HTTP sessions when the Rasa server stops.
+
+    `rasa.core.run.configure_app` builds the Sanic app of `rasa run`, `rasa shell` and
+    `rasa interactive`; each app it returns gets an `after_server_stop` listener that closes
+    the shared sessions of the worker's loop, next to Rasa's own `close_resources`.
+    """
+    import rasa.core.run
+
+    configure_app = rasa.core.run.configure_app
+
+    async def close_sessions(_app: Any, _loop: Any) -> None:
+        await close_shared_sessions()
+
+    @functools.wraps(configure_app)
+    def configure(*args: Any, **kwargs: Any) -> Any:
+        app = configure_app(*args, **kwargs)
+        app.register_listener(close_sessions, "after_server_stop")
+        return app
+
+    rasa.core.run.configure_app = configure
+
+
+def _sequential_graph_runs() -> None:
+    """Run Rasa's model graph in order on the calling thread, without dask's scheduler.
+
+    Rasa 3.6 runs every prediction (message parsing, each next-action prediction) by handing
+    its small graph of components to `dask.get`, dask's synchronous scheduler. Its
+    bookkeeping cost about a tenth of the Rasa process's time under load
+    (docs/PERFORMANCE.md). `DaskGraphRunner.run` is replaced by a plain depth-first evaluation
+    of the same graph: the same nodes are called with the same inputs, once each, and the same
+    targets are returned; only the scheduler differs. The minimal schema per set of targets is
+    computed once per runner.
+    """
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def run(
+        self: DaskGraphRunner,
+        inputs: dict[str, Any] | None = None,
+        targets: list[str] | None = None,
+    ) -> dict[str, Any]:
+        run_targets = targets if targets else self._graph_schema.target_names
+        schemas = self.__dict__.setdefault("_karmabot_schemas", {})
+        key = tuple(run_targets)
+        if key not in schemas:
+            schemas[key] = self._graph_schema.minimal_graph_schema(run_targets)
+        graph = self._build_dask_graph(schemas[key])
+        if inputs:
+            self._add_inputs_to_graph(inputs, graph)
+        done: dict[str, Any] = {}
+
+        def value(name: str) -> Any:
+            if name not in done:
+                task = graph[name]
+                if callable(task[0]):
+                    args = [value(a) if isinstance(a, str) and a in graph else a for a in task[1:]]
+                    done[name] = task[0](*args)
+                else:  # an input: dask passes a tuple that is not a task through unchanged
+                    done[name] = task
+            return done[name]
+
+        try:
+            return dict(value(target) for target in run_targets)
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+
+    DaskGraphRunner.run = run
+
+
+def _event_types_by_name() -> None:
+    """Look event classes up by name in a table instead of a walk of every subclass.
+
+    `Event.resolve_by_type` runs for every event of every tracker read from the tracker
+    store, and each call walks all subclasses of `Event` with `inspect.isabstract`. The
+    table holds the same first match per name; a name not in it rebuilds it (an event class
+    imported later) before falling back to Rasa's own lookup and its errors.
+    """
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    original = Event.resolve_by_type
+    table: dict[str, Any] = {}
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        found = table.get(type_name)
+        if found is None:
+            table.clear()
+            for cls in all_subclasses(Event):
+                table.setdefault(cls.type_name, cls)
+            found = table.get(type_name)
+        return found if found is not None else original(type_name, default)
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
+def _contiguous_intent_weights() -> None:
+    """Keep the intent classifier's weights in the layout its prediction reads.
+
+    scikit-learn predicts with ``X @ coef_.T``; with ``coef_`` in C order the transpose is
+    not contiguous, and SciPy copies the whole (features × intents) matrix for every message.
+    Storing ``coef_`` in Fortran order holds the same numbers and makes that copy unnecessary.
+    """
+    import numpy as np
+    from rasa.nlu.classifiers.logistic_regression_classifier import (
+        LogisticRegressionClassifier,
+    )
+
+    process = LogisticRegressionClassifier.process
+
+    @functools.wraps(process)
+    def process_contiguous(self: Any, messages: Any) -> Any:
+        coef = getattr(self.clf, "coef_", None)
+        if coef is not None and not coef.flags.f_contiguous:
+            self.clf.coef_ = np.asfortranarray(coef)
+        return process(self, messages)
+
+    LogisticRegressionClassifier.process = process_contiguous
+
+
+#: The patches that depend on Rasa's internals only, in the order they are installed.
+RASA_PATCHES: tuple[Callable[[], None], ...] = (
+    _tracker_store_sqlite_sync_normal,
+    _reuse_http_sessions,
+    _close_http_sessions_at_shutdown,
+    _sequential_graph_runs,
+    _event_types_by_name,
+    _contiguous_intent_weights,
+)
