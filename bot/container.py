@@ -54,14 +54,19 @@ class Container:
 
     @cached_property
     def catalog(self) -> Catalog:
-        """The localized catalog; the default language must be one of its languages."""
-        catalog = get_catalog()
-        if self.settings.default_language not in catalog.languages():
+        """The localized catalog (every locale parsed and checked once)."""
+        return get_catalog()
+
+    @cached_property
+    def default_language(self) -> str:
+        """The language of a new learner: `KARMABOT_DEFAULT_LANGUAGE`, a catalog language."""
+        language = self.settings.default_language
+        if language not in self.catalog.languages():
             raise ConfigurationError(
-                f"KARMABOT_DEFAULT_LANGUAGE={self.settings.default_language!r} is not a "
-                f"catalog language ({', '.join(catalog.languages())})"
+                f"KARMABOT_DEFAULT_LANGUAGE={language!r} is not a catalog language "
+                f"({', '.join(self.catalog.languages())})"
             )
-        return catalog
+        return language
 
     # -- learner records -------------------------------------------------------------------
 
