@@ -88,7 +88,7 @@ class Container:
         from learning.repository import SqlLearnerRepository
 
         self.catalog  # noqa: B018  # refuse an unknown default language before any learner
-        return SqlLearnerRepository(self.sessions, default_language=self.settings.default_language)
+        return SqlLearnerRepository(self.sessions, default_language=self.default_language)
 
     @cached_property
     def records(self) -> RecordStore:
