@@ -87,7 +87,6 @@ class Container:
         """The learner repository (SQLite by default, PostgreSQL with `DATABASE_URL`)."""
         from learning.repository import SqlLearnerRepository
 
-        self.catalog  # noqa: B018  # refuse an unknown default language before any learner
         return SqlLearnerRepository(self.sessions, default_language=self.default_language)
 
     @cached_property
