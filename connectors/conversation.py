@@ -12,6 +12,7 @@ import time
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from connectors.messages import BotMessage, from_nlg
@@ -33,12 +34,15 @@ class Inbound:
         user_id: The user's id on that channel.
         text: The text typed, or a button payload; None for stickers, photos, voice notes.
         name: The display name the channel knows, if any.
+        username: The channel's handle for the user (a Telegram @username), if any: a roster
+            learner listed by handle is linked on first contact.
     """
 
     channel: str
     user_id: str
     text: str | None
     name: str | None = None
+    username: str | None = None
 
 
 def clean_text(text: str) -> str:
@@ -121,7 +125,13 @@ class Conversation:
         learner_id = self._ids.get(key)
         if learner_id is None:
             learner = await asyncio.to_thread(
-                self.learners.get_or_create, inbound.channel, inbound.user_id, name=inbound.name
+                partial(
+                    self.learners.get_or_create,
+                    inbound.channel,
+                    inbound.user_id,
+                    name=inbound.name,
+                    username=inbound.username,
+                )
             )
             learner_id = self._ids[key] = learner.id
             while len(self._ids) > self._cache_size:

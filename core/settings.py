@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,39 @@ class Settings(BaseSettings):
     kb_collection: str = Field(default="karmabot-knowledge", alias="KARMABOT_KB_COLLECTION")
     embedding_device: str = Field(default="cpu", alias="KARMABOT_EMBEDDING_DEVICE")
     llm_model: str | None = Field(default=None, alias="KARMABOT_LLM_MODEL")
+
+    # Telegram (connectors/telegram.py): on when the token is set.
+    telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    #: "polling" (a laptop, no public URL) or "webhook" (production; `karmabot telegram
+    #: set-webhook URL` registers it once).
+    telegram_mode: Literal["polling", "webhook"] = Field(
+        default="polling", alias="KARMABOT_TELEGRAM_MODE"
+    )
+    telegram_webhook_secret: str | None = Field(
+        default=None, alias="KARMABOT_TELEGRAM_WEBHOOK_SECRET"
+    )
+    #: The Bot API's base URL (tests point it at a local fake).
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org/bot", alias="KARMABOT_TELEGRAM_API_URL"
+    )
+    telegram_rate: float = Field(default=30.0, gt=0, alias="KARMABOT_TELEGRAM_RATE")
+
+    # WhatsApp Cloud API (connectors/whatsapp.py): on when the token and phone-number id are set.
+    whatsapp_token: str | None = Field(default=None, alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_phone_number_id: str | None = Field(default=None, alias="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_app_secret: str | None = Field(default=None, alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: str | None = Field(default=None, alias="WHATSAPP_VERIFY_TOKEN")
+    #: The Graph API's base URL, version included (tests point it at a local fake).
+    whatsapp_api_url: str = Field(
+        default="https://graph.facebook.com/v21.0", alias="KARMABOT_WHATSAPP_API_URL"
+    )
+    whatsapp_rate: float = Field(default=80.0, gt=0, alias="KARMABOT_WHATSAPP_RATE")
+    #: The approved template used outside the 24-hour window, and its language codes per
+    #: Karmabot language ("en:en_US,hi:hi,ta:ta").
+    whatsapp_template: str | None = Field(default=None, alias="KARMABOT_WHATSAPP_TEMPLATE")
+    whatsapp_template_languages: str = Field(
+        default="en:en,hi:hi,ta:ta,bn:bn", alias="KARMABOT_WHATSAPP_TEMPLATE_LANGUAGES"
+    )
 
     # Rasa launcher (bot/rasa_server.py): its measured speed-ups of Rasa's internals; off
     # starts stock Rasa.

@@ -13,9 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.events import LearningEvent
-from learning.models import CertificateRow, EnrollmentRow
+from learning.models import CertificateRow, EnrollmentRow, aware
 from learning.points import PointsLedger
-from learning.repository import _aware
 from learning.store import OutboxWriter, insert_once, read_one
 
 #: Characters of certificate codes: no 0/O or 1/I/L to misread.
@@ -41,7 +40,7 @@ def _certificate(row: CertificateRow) -> Certificate:
         row.course_id,
         row.learner_name,
         row.course_title,
-        _aware(row.issued_at) or row.issued_at,
+        aware(row.issued_at) or row.issued_at,
     )
 
 

@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from learning.models import EnrollmentRow, LearnerRow, new_id
-from learning.repository import _aware
+from learning.models import EnrollmentRow, LearnerRow, aware, new_id
 from learning.store import Clock, insert_once, read_one
 
 
@@ -35,8 +34,8 @@ def _enrollment(row: EnrollmentRow) -> Enrollment:
         row.course_version,
         row.lesson_id,
         row.part,
-        _aware(row.enrolled_at) or row.enrolled_at,
-        _aware(row.completed_at),
+        aware(row.enrolled_at) or row.enrolled_at,
+        aware(row.completed_at),
     )
 
 

@@ -23,6 +23,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC time (SQLite drops the time zone on read)."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
 def new_id() -> str:
     """A new learner id (UUID4 string); it doubles as the Rasa sender id."""
     return str(uuid.uuid4())
@@ -43,6 +48,8 @@ class LearnerRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str | None] = mapped_column(String(200))
+    #: True once the name is known to be the learner's real one (roster, or confirmed in chat).
+    name_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(16), default="en")
     script: Mapped[str] = mapped_column(String(8), default="native")
     language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -77,6 +84,8 @@ class ChannelLinkRow(Base):
     channel: Mapped[str] = mapped_column(String(32))
     channel_user_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The learner's last message on this channel (WhatsApp's 24-hour window starts there).
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     learner: Mapped[LearnerRow] = relationship(back_populates="links")
 

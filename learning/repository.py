@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from learning.models import ChannelLinkRow, LearnerRow, new_id, utcnow
+from learning.channel_models import OptEventRow
+from learning.models import ChannelLinkRow, LearnerRow, aware, new_id, utcnow
 
 
 class LearnerNotFound(KeyError):
@@ -37,6 +38,7 @@ class Learner:
     supervisor_id: str | None
     consent_at: datetime | None
     created_at: datetime
+    name_confirmed: bool = False
 
 
 class LearnerRepository(Protocol):
@@ -51,16 +53,12 @@ class LearnerRepository(Protocol):
         *,
         name: str | None = None,
         language: str | None = None,
+        username: str | None = None,
     ) -> Learner: ...
     def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner: ...
-    def set_reminders(self, learner_id: str, enabled: bool) -> Learner: ...
+    def set_reminders(self, learner_id: str, enabled: bool, source: str = "chat") -> Learner: ...
     def link_channel(self, learner_id: str, channel: str, channel_user_id: str) -> Learner: ...
     def count(self) -> int: ...
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite drops the time zone on read; every stored time is UTC."""
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _to_learner(row: LearnerRow) -> Learner:
@@ -74,8 +72,9 @@ def _to_learner(row: LearnerRow) -> Learner:
         organisation=row.organisation,
         role=row.role,
         supervisor_id=row.supervisor_id,
-        consent_at=_aware(row.consent_at),
-        created_at=_aware(row.created_at) or row.created_at,
+        consent_at=aware(row.consent_at),
+        created_at=aware(row.created_at) or row.created_at,
+        name_confirmed=row.name_confirmed,
     )
 
 
@@ -114,10 +113,17 @@ class SqlLearnerRepository:
         *,
         name: str | None = None,
         language: str | None = None,
+        username: str | None = None,
     ) -> Learner:
         found = self.get_by_channel(channel, channel_user_id)
         if found is not None:
             return found
+        listed = self._by_username(username) if username else None
+        if listed is not None:  # a roster learner listed by handle: link, don't create
+            try:
+                return self.link_channel(listed.id, channel, channel_user_id)
+            except ChannelTaken:  # another worker linked this identity first
+                return self.get_by_channel(channel, channel_user_id) or listed
         now = utcnow()
         row = LearnerRow(
             id=new_id(), name=name, language=language or self._default_language, script="native",
@@ -152,8 +158,23 @@ class SqlLearnerRepository:
     def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner:
         return self._update(learner_id, language=language, script=script, language_chosen=True)
 
-    def set_reminders(self, learner_id: str, enabled: bool) -> Learner:
-        return self._update(learner_id, reminders_enabled=enabled)
+    def set_reminders(self, learner_id: str, enabled: bool, source: str = "chat") -> Learner:
+        """Switch reminders and campaigns off or on, recording when and how (`opt_events`)."""
+        with self._sessions.begin() as session:
+            row = session.get(LearnerRow, learner_id, with_for_update=True)
+            if row is None:
+                raise LearnerNotFound(learner_id)
+            now = utcnow()
+            row.reminders_enabled, row.updated_at = enabled, now
+            session.add(OptEventRow(learner_id=learner_id, enabled=enabled, source=source, at=now))
+            session.flush()
+            return _to_learner(row)
+
+    def _by_username(self, username: str) -> Learner | None:
+        handle = username.lstrip("@").lower()
+        with self._sessions() as session:
+            row = session.scalars(select(LearnerRow).filter_by(telegram_username=handle)).first()
+            return _to_learner(row) if row else None
 
     def link_channel(self, learner_id: str, channel: str, channel_user_id: str) -> Learner:
         owner = self.get_by_channel(channel, channel_user_id)
@@ -187,6 +208,10 @@ class InMemoryLearnerRepository:
         self._lock = threading.Lock()
         self._learners: dict[str, Learner] = {}
         self._links: dict[tuple[str, str], str] = {}
+        #: Roster handles (lower case, no "@") → learner id; tests fill it in.
+        self.usernames: dict[str, str] = {}
+        #: (learner id, enabled, source) of every reminder switch, in order.
+        self.opt_events: list[tuple[str, bool, str]] = []
 
     def get(self, learner_id: str) -> Learner | None:
         return self._learners.get(learner_id)
@@ -202,11 +227,16 @@ class InMemoryLearnerRepository:
         *,
         name: str | None = None,
         language: str | None = None,
+        username: str | None = None,
     ) -> Learner:
         with self._lock:
             found = self.get_by_channel(channel, channel_user_id)
             if found is not None:
                 return found
+            listed = self.usernames.get((username or "").lstrip("@").lower())
+            if listed is not None:
+                self._links[(channel, channel_user_id)] = listed
+                return self._learners[listed]
             language = language or self._default_language
             learner = Learner(
                 id=new_id(), name=name, language=language, script="native",
@@ -229,8 +259,10 @@ class InMemoryLearnerRepository:
     def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner:
         return self._update(learner_id, language=language, script=script, language_chosen=True)
 
-    def set_reminders(self, learner_id: str, enabled: bool) -> Learner:
-        return self._update(learner_id, reminders_enabled=enabled)
+    def set_reminders(self, learner_id: str, enabled: bool, source: str = "chat") -> Learner:
+        updated = self._update(learner_id, reminders_enabled=enabled)
+        self.opt_events.append((learner_id, enabled, source))
+        return updated
 
     def link_channel(self, learner_id: str, channel: str, channel_user_id: str) -> Learner:
         with self._lock:

@@ -189,6 +189,7 @@ def import_rows(sessions: sessionmaker[Session], rows: Iterable[RosterRow]) -> I
             else:
                 report.updated += 1
             learner.name, learner.organisation, learner.role = row.name, row.organisation, row.role
+            learner.name_confirmed = True
             learner.language, learner.updated_at = row.language, utcnow()
             learner.phone = row.phone or learner.phone
             learner.telegram_username = row.telegram_username or learner.telegram_username

@@ -24,7 +24,7 @@ from tests.actions.helpers import rendered, run, tracker
 class BrokenStore(InMemoryLearnerRepository):
     """Finds learners, then fails on every write, as a database that went away would."""
 
-    def set_reminders(self, learner_id: str, enabled: bool) -> Learner:
+    def set_reminders(self, learner_id: str, enabled: bool, source: str = "chat") -> Learner:
         raise OSError("disk I/O error")
 
 

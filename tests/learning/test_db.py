@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import learning.channel_models  # noqa: F401  # the channel tables are on Base too
 from learning.db import Sessions, make_engine, session_factory, upgrade
 from learning.models import Base
 

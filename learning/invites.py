@@ -1,0 +1,102 @@
+"""One-time invite codes that link a chat account to a roster learner.
+
+A training coordinator runs `karmabot learners invite` and hands each official a code (or a
+`t.me/<bot>?start=<code>` link). The first chat account that sends it is linked to that learner;
+the code then stops working. A code that is used, expired or unknown links nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from learning.channel_models import InviteRow
+from learning.models import ChannelLinkRow, aware, utcnow
+from learning.store import Clock
+
+#: Characters of invite codes: no 0/O or 1/I/L to misread.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+DEFAULT_TTL = timedelta(days=30)
+
+Outcome = Literal["linked", "already", "used", "expired", "unknown"]
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """What redeeming a code did: `linked` (or `already` linked) names the learner."""
+
+    outcome: Outcome
+    learner_id: str | None = None
+
+
+def normalise(code: str) -> str:
+    """A code as stored: upper case, no spaces or dashes."""
+    return code.strip().upper().replace("-", "").replace(" ", "")
+
+
+class Invites:
+    """Issue and redeem invite codes.
+
+    Args:
+        sessions: The learner store.
+        clock: The current time (injected in tests).
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def issue(self, learner_id: str, ttl: timedelta = DEFAULT_TTL) -> str:
+        """A new code for the learner, valid for `ttl`."""
+        now = self._clock()
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        with self._sessions.begin() as session:
+            session.add(
+                InviteRow(code=code, learner_id=learner_id, created_at=now, expires_at=now + ttl)
+            )
+        return code
+
+    def redeem(self, code: str, channel: str, channel_user_id: str) -> Redemption:
+        """Link the channel identity to the code's learner, if the code is still good.
+
+        An identity already linked to another learner (one created on first contact, before
+        the code was sent) is moved to the roster learner: the roster is the record of who
+        an official is.
+        """
+        now = self._clock()
+        with self._sessions.begin() as session:
+            invite = session.get(InviteRow, normalise(code), with_for_update=True)
+            if invite is None:
+                return Redemption("unknown")
+            identity = f"{channel}:{channel_user_id}"
+            if invite.used_at is not None:
+                same = invite.used_by == identity
+                return Redemption("already", invite.learner_id) if same else Redemption("used")
+            if (aware(invite.expires_at) or now) <= now:
+                return Redemption("expired")
+            invite.used_at, invite.used_by = now, identity
+            link = session.scalars(
+                select(ChannelLinkRow).filter_by(channel=channel, channel_user_id=channel_user_id)
+            ).one_or_none()
+            if link is None:
+                session.add(
+                    ChannelLinkRow(
+                        learner_id=invite.learner_id,
+                        channel=channel,
+                        channel_user_id=channel_user_id,
+                        created_at=now,
+                    )
+                )
+            elif link.learner_id != invite.learner_id:
+                session.execute(
+                    update(ChannelLinkRow)
+                    .where(ChannelLinkRow.id == link.id)
+                    .values(learner_id=invite.learner_id)
+                )
+            return Redemption("linked", invite.learner_id)
