@@ -134,7 +134,7 @@ def chat(
         typer.echo("Karmabot is not running; starting it for this chat (about a minute) …")
         stack = _start(profile)
     try:
-        chat_loop(_gateway_url(), user=user)
+        chat_loop(_gateway_url(), user=user, token=container().settings.api_token)
     finally:
         if stack is not None:
             stack.stop()

@@ -100,6 +100,36 @@ def learners_import(
         raise typer.Exit(1)
 
 
+@learners_app.command("invite")
+def learners_invite(
+    org: Annotated[str, typer.Option("--org", help="Organisation (case-insensitive)")] = "",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="CSV file (default: stdout)")
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days each code stays valid")] = 30,
+    bot: Annotated[str, typer.Option(help="The Telegram bot's username, for t.me links")] = "",
+) -> None:
+    """Issue one-time codes that link roster learners' Telegram accounts (`/start CODE`)."""
+    import csv
+    import sys
+    from datetime import timedelta
+
+    from learning.invites import Invites
+
+    issued = Invites(container().sessions).issue_for_roster(org, ttl=timedelta(days=days))
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "organisation", "phone", "code", "link"])
+        for invite in issued:
+            link = f"https://t.me/{bot.lstrip('@')}?start={invite.code}" if bot else ""
+            writer.writerow([invite.name, invite.organisation, invite.phone, invite.code, link])
+    finally:
+        if out:
+            handle.close()
+    typer.echo(f"{len(issued)} invite codes, valid for {days} days.", err=True)
+
+
 @learners_app.command("report")
 def learners_report(
     org: Annotated[str, typer.Option("--org", help="Organisation (case-insensitive)")] = "",

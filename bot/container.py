@@ -13,6 +13,8 @@ only for what it touches, and importing this module does no I/O.
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
@@ -24,10 +26,16 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from actions.services import ActionServices
-    from connectors.gateway import GatewayServices
+    from connectors.channel import Channel
+    from connectors.conversation import Conversation
+    from connectors.gateway import GatewayPolicy, GatewayServices
+    from connectors.whatsapp import WhatsAppChannel
     from knowledge.base import KnowledgeBase
     from knowledge.config import KnowledgeConfig
+    from learning.buttons import ButtonKeys
     from learning.content import Library
+    from learning.deliveries import Deliveries
+    from learning.inbox import Inbox
     from learning.journey import Journey
     from learning.records import RecordStore
     from learning.repository import LearnerRepository
@@ -189,18 +197,106 @@ class Container:
             knowledge=self.knowledge,
         )
 
+    @cached_property
+    def conversation(self) -> Conversation:
+        """One turn for every channel: the Rasa client, the learner store, the guards."""
+        from connectors.conversation import Conversation
+        from connectors.rasa_client import RasaClient
+
+        settings = self.settings
+        return Conversation(
+            RasaClient(settings.rasa_url),
+            self.learners,
+            self.catalog,
+            max_chars=settings.max_message_chars,
+            flood_limit=settings.flood_limit,
+        )
+
+    def secret_key(self) -> str:
+        """`KARMABOT_SECRET_KEY`, else a random key kept in the data directory (made once)."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        path = self.settings.resolved_data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
+    def gateway_policy(self) -> GatewayPolicy:
+        """How the gateway guards its door, from settings."""
+        from connectors.gateway import GatewayPolicy
+
+        settings = self.settings
+        origins = tuple(o.strip() for o in settings.cors_origins.split(",") if o.strip())
+        return GatewayPolicy(
+            secret_key=self.secret_key(),
+            api_token=settings.api_token,
+            max_body_bytes=settings.max_body_bytes,
+            client_limit=settings.client_limit,
+            cors_origins=origins,
+        )
+
+    def channels(self) -> list[Channel]:
+        """The messaging channels whose settings are present (Telegram, WhatsApp)."""
+        found: list[Channel] = []
+        whatsapp = self.whatsapp()
+        if whatsapp is not None:
+            found.append(whatsapp)
+        return found
+
+    @cached_property
+    def _channel_state(self) -> tuple[Inbox, Deliveries, ButtonKeys]:
+        from learning.buttons import ButtonKeys
+        from learning.deliveries import Deliveries
+        from learning.inbox import Inbox
+
+        return Inbox(self.sessions), Deliveries(self.sessions), ButtonKeys(self.sessions)
+
+    def whatsapp(self) -> WhatsAppChannel | None:
+        """The WhatsApp channel, when its access token and phone-number id are set."""
+        settings = self.settings
+        if not (settings.whatsapp_token and settings.whatsapp_phone_number_id):
+            return None
+        from connectors.whatsapp import WhatsAppChannel, WhatsAppConfig, parse_template_languages
+
+        try:
+            config = WhatsAppConfig(
+                access_token=settings.whatsapp_token,
+                phone_number_id=settings.whatsapp_phone_number_id,
+                app_secret=settings.whatsapp_app_secret or "",
+                verify_token=settings.whatsapp_verify_token or "",
+                api_url=settings.whatsapp_api_url,
+                rate=settings.whatsapp_rate,
+                template=settings.whatsapp_template,
+                template_languages=parse_template_languages(settings.whatsapp_template_languages),
+            )
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{exc} (WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, "
+                "KARMABOT_WHATSAPP_TEMPLATE_LANGUAGES; docs/CHANNELS.md)"
+            ) from None
+        inbox, deliveries, buttons = self._channel_state
+        return WhatsAppChannel(
+            config,
+            self.conversation,
+            inbox=inbox,
+            deliveries=deliveries,
+            records=self.records,
+            button_keys=buttons,
+        )
+
     def gateway_services(self) -> GatewayServices:
         """What the gateway needs."""
         from connectors.gateway import GatewayServices
 
-        settings = self.settings
         return GatewayServices(
-            learners=self.learners,
+            conversation=self.conversation,
             records=self.records,
-            catalog=self.catalog,
+            policy=self.gateway_policy(),
             sync=self.sync_job(),
-            rasa_url=settings.rasa_url,
-            max_message_chars=settings.max_message_chars,
+            channels=self.channels(),
         )
 
 

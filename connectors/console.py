@@ -45,13 +45,18 @@ def chat_loop(
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
     client: httpx.Client | None = None,
+    token: str | None = None,
 ) -> None:
-    """Read lines, send them to the gateway, print the replies, until EOF or /quit."""
+    """Read lines, send them to the gateway, print the replies, until EOF or /quit.
+
+    `token` is the gateway's API token, needed when the gateway has one (`KARMABOT_API_TOKEN`).
+    """
     user = user or f"console-{getpass.getuser()}"
     url = base_url.rstrip("/") + "/chat/api"
     buttons: list[dict[str, str]] = []
     write("Karmabot console — type a message; a number picks a button; /quit leaves.")
-    with client or httpx.Client(timeout=60.0) as http:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with client or httpx.Client(timeout=60.0, headers=headers) as http:
         while True:
             try:
                 line = read(PROMPT)

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
 from connectors.messages import BotMessage, from_nlg
 from connectors.rasa_client import RasaClient
 from core.i18n import Catalog
@@ -81,6 +85,29 @@ class LanguageOffers:
         return True
 
 
+class FloodGuard:
+    """Counts each learner's messages in a moving window (in this process).
+
+    `check` says "ok" while a learner is within the limit, "warn" for the first message over
+    it (the learner is asked to slow down once) and "drop" for the rest of the window.
+    """
+
+    def __init__(self, limit: str) -> None:
+        self._limit = parse(limit)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._warned: set[str] = set()
+
+    def check(self, learner_id: str) -> str:
+        """The verdict for one more message from this learner."""
+        if self._limiter.hit(self._limit, "learner", learner_id):
+            self._warned.discard(learner_id)
+            return "ok"
+        if learner_id in self._warned:
+            return "drop"
+        self._warned.add(learner_id)
+        return "warn"
+
+
 class Conversation:
     """Handles turns for all channels.
 
@@ -94,6 +121,8 @@ class Conversation:
         catalog: The localized response catalog.
         max_chars: Longest message passed on to Rasa.
         cache_size: How many channel identities to remember.
+        flood_limit: How fast one learner may write before being asked to slow down, in the
+            `limits` notation ("20/10 seconds").
     """
 
     def __init__(
@@ -103,11 +132,13 @@ class Conversation:
         catalog: Catalog,
         max_chars: int = 2000,
         cache_size: int = 100_000,
+        flood_limit: str = "20/10 seconds",
     ) -> None:
         self.rasa = rasa
         self.learners = learners
         self.catalog = catalog
         self.max_chars = max_chars
+        self.flood = FloodGuard(flood_limit)
         self.offers = LanguageOffers()
         self._supported = set(catalog.languages())
         self._ids: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -146,17 +177,36 @@ class Conversation:
             raise LookupError(f"learner {learner_id} is not in the learner store")
         return learner
 
+    def forget(self, channel: str, user_id: str) -> None:
+        """Drop the cached learner of a channel identity (after it was linked to another)."""
+        self._ids.pop((channel, user_id), None)
+
     async def handle(self, inbound: Inbound) -> list[BotMessage]:
-        """Process one incoming message and return the replies, in order."""
-        learner_id = await self.learner_id_for(inbound)
+        """Process one incoming message and return the replies, in order.
+
+        An empty message does nothing (and creates no learner). A learner writing faster than
+        the flood limit is asked once to slow down, and ignored until the window passes. A
+        whole-message keyword (STOP, रोकें, நிறுத்து, START, …) switches reminders without
+        going through the dialogue, so it works whatever the model understands.
+        """
         text = clean_text(inbound.text) if inbound.text is not None else None
         if text is not None and not text:
             return []
+        learner_id = await self.learner_id_for(inbound)
+        verdict = self.flood.check(learner_id)
+        if verdict != "ok":
+            learner = await self._learner(learner_id)
+            return [self.render("utter_slow_down", learner)] if verdict == "warn" else []
         if text is None:
             return [self.render("utter_unsupported_message", await self._learner(learner_id))]
         if len(text) > self.max_chars:
             learner = await self._learner(learner_id)
             return [self.render("utter_message_too_long", learner, limit=self.max_chars)]
+        keyword = None if text.startswith("/") else self.catalog.keyword(text)
+        if keyword is not None:
+            switched = await self._switch_reminders(learner_id, keyword == "start")
+            if switched is not None:
+                return switched
         metadata = {"channel": inbound.channel, "channel_user_id": inbound.user_id}
         replies = await self.rasa.send(learner_id, text, metadata)
         offer = self.offers.candidate(text, self._supported)
@@ -165,6 +215,17 @@ class Conversation:
             if learner.language != offer and self.offers.first_today(learner_id, offer):
                 replies.append(self._offer_message(offer))
         return replies
+
+    async def _switch_reminders(self, learner_id: str, enabled: bool) -> list[BotMessage] | None:
+        """Opt out (always) or back in (only when out: "start" may mean a lesson otherwise)."""
+        learner = await self._learner(learner_id)
+        if enabled and learner.reminders_enabled:
+            return None
+        learner = await asyncio.to_thread(
+            partial(self.learners.set_reminders, learner_id, enabled, source="keyword")
+        )
+        response = "utter_reminders_resumed" if enabled else "utter_reminders_stopped"
+        return [self.render(response, learner)]
 
     def _offer_message(self, language: str) -> BotMessage:
         """Ask, in the detected language, whether to switch to it."""

@@ -1,38 +1,51 @@
 """The gateway: web chat page, JSON chat API and channel webhooks, in front of Rasa.
 
 `create_gateway(services)` is handed its services by the composition root; the process entry
-point is `python -m bot.serve gateway` (what `karmabot up` starts).
+point is `python -m bot.serve gateway` (what `karmabot up` starts). It is the only door to
+Karmabot, and it is locked (connectors/guard.py): the web chat's identity is issued by the
+server, naming a user on the JSON API needs a token beyond loopback, webhooks are signed, and
+every request has a size cap and a rate limit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
-from connectors.conversation import Conversation, Inbound
-from connectors.rasa_client import RasaClient, RasaUnavailable
-from core.i18n import Catalog
+from connectors.channel import Channel
+from connectors.conversation import Conversation
+from connectors.guard import ClientLimits, WebSessions
+from connectors.web import certificate_pdf, chat_api, webchat
 from learning.records import RecordStore
-from learning.repository import LearnerRepository
 from learning.sync import SyncJob
 
-logger = logging.getLogger(__name__)
 
-WEBCHAT_PAGE = Path(__file__).with_name("webchat") / "index.html"
-#: Channels that may use the open JSON API (others come in through authenticated webhooks).
-API_CHANNELS = frozenset({"web", "console"})
-MAX_USER_ID = 128
+@dataclass(frozen=True)
+class GatewayPolicy:
+    """How the gateway guards its door.
+
+    Attributes:
+        secret_key: Signs web chat sessions.
+        api_token: Lets a caller name a `user` on `/chat/api`; None = loopback callers only.
+        max_body_bytes: Largest request body accepted (413 beyond).
+        client_limit: Requests per client address on the API, in `limits` notation.
+        cors_origins: Other origins allowed to call the API from a browser (none by default).
+    """
+
+    secret_key: str
+    api_token: str | None = None
+    max_body_bytes: int = 64 * 1024
+    client_limit: str = "120/minute"
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,29 +53,18 @@ class GatewayServices:
     """What the gateway is handed by the composition root.
 
     Attributes:
-        learners: The learner repository (channel identities to learners).
+        conversation: One turn for any channel (it holds the Rasa client and learner store).
         records: Learner records (certificates by verification code).
-        catalog: The localized catalog (input guards, language offers).
+        policy: How the door is guarded.
         sync: The outbox sync job to run beside the gateway, when a sink is configured.
-        rasa_url: Where Rasa's REST channel listens.
-        max_message_chars: Longest message passed on to Rasa.
+        channels: Messaging channels (Telegram, WhatsApp) whose routes the gateway serves.
     """
 
-    learners: LearnerRepository
+    conversation: Conversation
     records: RecordStore
-    catalog: Catalog
-    sync: SyncJob | None
-    rasa_url: str
-    max_message_chars: int
-
-
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def webchat(_: Request) -> Response:
-    """The one-page web chat."""
-    return FileResponse(WEBCHAT_PAGE, media_type="text/html; charset=utf-8")
+    policy: GatewayPolicy
+    sync: SyncJob | None = None
+    channels: Sequence[Channel] = field(default_factory=tuple)
 
 
 async def health(request: Request) -> Response:
@@ -71,70 +73,48 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "rasa": await conversation.rasa.ready()})
 
 
-async def chat_api(request: Request) -> Response:
-    """`POST /chat/api` with `{"user": ..., "text": ...}`: one turn, replies as JSON."""
-    try:
-        body: Any = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error('body must be JSON: {"user": "...", "text": "..."}', 400)
-    if not isinstance(body, dict):
-        return _error("body must be a JSON object", 400)
-    user, text = body.get("user"), body.get("text")
-    channel = body.get("channel", "web")
-    if not isinstance(user, str) or not user.strip() or len(user) > MAX_USER_ID:
-        return _error(f"`user` must be a non-empty string of at most {MAX_USER_ID} chars", 400)
-    if text is not None and not isinstance(text, str):
-        return _error("`text` must be a string", 400)
-    if channel not in API_CHANNELS:
-        return _error(f"`channel` must be one of {sorted(API_CHANNELS)}", 400)
-    conversation: Conversation = request.app.state.conversation
-    try:
-        replies = await conversation.handle(Inbound(channel, user.strip(), text))
-    except RasaUnavailable as exc:
-        logger.error("%s", exc)
-        return _error("the dialogue engine is not available; try again shortly", 503)
-    return JSONResponse({"user": user, "messages": [m.to_json() for m in replies]})
-
-
-async def certificate_pdf(request: Request) -> Response:
-    """`GET /certificates/{code}.pdf`: the certificate with that verification code."""
-    from learning.certificate import render_pdf
-
-    records: RecordStore = request.app.state.records
-    code = str(request.path_params["code"])
-    certificate = await asyncio.to_thread(records.certificate, code)
-    if certificate is None:
-        return _error("no certificate has this code", 404)
-    pdf = await asyncio.to_thread(render_pdf, certificate)
-    disposition = f'inline; filename="karmabot-certificate-{certificate.code}.pdf"'
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
-
-
 def create_gateway(services: GatewayServices) -> Starlette:
     """Build the gateway app around the services it is handed."""
+    policy = services.policy
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        rasa = RasaClient(services.rasa_url)
-        app.state.conversation = Conversation(
-            rasa, services.learners, services.catalog, max_chars=services.max_message_chars
-        )
-        app.state.records = services.records
+        state = app.state
+        state.conversation, state.records = services.conversation, services.records
+        state.sessions = WebSessions(policy.secret_key)
+        state.api_token, state.max_body_bytes = policy.api_token, policy.max_body_bytes
+        state.client_limits = ClientLimits(policy.client_limit)
         # Learning events reach the LRS and Sunbird from here, when they are configured.
         sync, stop = services.sync, asyncio.Event()
         task = asyncio.create_task(sync.run_forever(stop)) if sync else None
+        started: list[Channel] = []
         try:
+            for channel in services.channels:
+                await channel.start()
+                started.append(channel)
             yield
         finally:
+            for channel in reversed(started):
+                await channel.stop()
             stop.set()
             if task:
                 await task
-            await rasa.aclose()
+            await services.conversation.rasa.aclose()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/", webchat),
         Route("/health", health),
         Route("/chat/api", chat_api, methods=["POST"]),
         Route("/certificates/{code:str}.pdf", certificate_pdf),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    for channel in services.channels:
+        routes.extend(channel.routes())
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(policy.cors_origins),
+            allow_methods=["POST"],
+            allow_headers=["Content-Type", "Authorization"],
+        )
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

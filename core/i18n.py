@@ -14,7 +14,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,9 @@ class LocaleTexts:
         latin_name: The name of its Latin-script variant ("Hindi (Roman)"), None if there is none.
         responses: Response name → {"text", "buttons", "language_buttons"}.
         latin_spellings: Fixed Latin spellings of words, keyed by NFC text ({"कोर्स": "course"}).
+        keywords: Whole-message commands that work whatever the dialogue understands, by kind
+            ("stop": opt out of reminders and campaigns, "start": opt back in), normalised
+            with `keyword_form`.
     """
 
     code: str
@@ -55,6 +58,7 @@ class LocaleTexts:
     latin_name: str | None
     responses: dict[str, dict[str, Any]]
     latin_spellings: dict[str, str]
+    keywords: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -120,7 +124,29 @@ def load_locale(path: Path) -> LocaleTexts:
     spellings = {unicodedata.normalize("NFC", str(k)): str(v) for k, v in spellings.items()}
     name = str(data.get("name") or _babel_name(code) or code)
     latin = str(data["latin_name"]) if data.get("latin_name") else None
-    return LocaleTexts(code, name, latin, responses, spellings)
+    return LocaleTexts(code, name, latin, responses, spellings, _keywords(path.name, data))
+
+
+KEYWORD_KINDS = ("stop", "start")
+_NOT_WORD = re.compile(r"[^\w\s]+")
+
+
+def keyword_form(text: str) -> str:
+    """A message as keywords are compared: NFC, case-folded, punctuation dropped, one space."""
+    folded = unicodedata.normalize("NFC", text).casefold()
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
+
+
+def _keywords(file: str, data: dict[str, Any]) -> dict[str, frozenset[str]]:
+    raw = data.get("keywords") or {}
+    if not isinstance(raw, dict) or set(raw) - set(KEYWORD_KINDS):
+        raise CatalogError(f"{file}: `keywords` maps {' and '.join(KEYWORD_KINDS)} to word lists")
+    found = {}
+    for kind, words in raw.items():
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise CatalogError(f"{file}: `keywords.{kind}` must be a list of words")
+        found[kind] = frozenset(keyword_form(w) for w in words)
+    return found
 
 
 def check_parity(base: LocaleTexts, other: LocaleTexts) -> None:
@@ -189,7 +215,19 @@ class Catalog:
         for locale in locales.values():
             check_parity(locales[BASE_LANGUAGE], locale)
             check_titles(locale)
+            if set(locale.keywords) != set(KEYWORD_KINDS):
+                raise CatalogError(f"{locale.code}.yml: needs `keywords` for {KEYWORD_KINDS}")
         self._locales = locales
+        self._keywords = {
+            word: kind
+            for locale in locales.values()
+            for kind, words in locale.keywords.items()
+            for word in words
+        }
+
+    def keyword(self, text: str) -> str | None:
+        """"stop" or "start" when the whole message is such a keyword in any language."""
+        return self._keywords.get(keyword_form(text))
 
     def languages(self) -> list[str]:
         """Language codes with a catalog, English first."""

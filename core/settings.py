@@ -37,6 +37,19 @@ class Settings(BaseSettings):
 
     max_message_chars: int = Field(default=2000, alias="KARMABOT_MAX_MESSAGE_CHARS")
 
+    # The gateway on the internet (connectors/guard.py, docs/CHANNELS.md).
+    #: Lets a caller name a `user` on /chat/api; unset = only callers on this machine may.
+    api_token: str | None = Field(default=None, alias="KARMABOT_API_TOKEN")
+    #: Signs web chat sessions; unset = a random key kept in the data directory.
+    secret_key: str | None = Field(default=None, alias="KARMABOT_SECRET_KEY")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, alias="KARMABOT_MAX_BODY_BYTES")
+    #: Requests per client address on the API ("120/minute", `limits` notation).
+    client_limit: str = Field(default="120/minute", alias="KARMABOT_CLIENT_LIMIT")
+    #: Messages per learner before "please slow down" ("20/10 seconds").
+    flood_limit: str = Field(default="20/10 seconds", alias="KARMABOT_FLOOD_LIMIT")
+    #: Other origins allowed to call the API from a browser, comma-separated (none by default).
+    cors_origins: str = Field(default="", alias="KARMABOT_CORS_ORIGINS")
+
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="KARMABOT_CONTENT_DIR")
     quiz_pass_mark: int = Field(default=60, ge=0, le=100, alias="KARMABOT_QUIZ_PASS_MARK")
     points_lesson: int = Field(default=10, ge=0, alias="KARMABOT_POINTS_LESSON")

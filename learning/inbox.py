@@ -36,12 +36,21 @@ class Inbox:
             return insert_once(session, ProcessedUpdateRow, values)
 
     def touch(self, channel: str, channel_user_id: str, at: datetime | None = None) -> None:
-        """Remember that this channel user just wrote (no-op for an unknown identity)."""
+        """Remember that this channel user wrote at `at` (now by default).
+
+        The time only moves forward, so a late, retried webhook cannot shorten the window;
+        an unknown identity changes nothing.
+        """
+        moment = at or self._clock()
         with self._sessions.begin() as session:
             session.execute(
                 update(ChannelLinkRow)
                 .filter_by(channel=channel, channel_user_id=channel_user_id)
-                .values(last_inbound_at=at or self._clock())
+                .where(
+                    (ChannelLinkRow.last_inbound_at.is_(None))
+                    | (ChannelLinkRow.last_inbound_at < moment)
+                )
+                .values(last_inbound_at=moment)
             )
 
     def last_inbound(self, channel: str, channel_user_id: str) -> datetime | None:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.channel_models import InviteRow
-from learning.models import ChannelLinkRow, aware, utcnow
+from learning.models import ChannelLinkRow, LearnerRow, aware, utcnow
 from learning.store import Clock
 
 #: Characters of invite codes: no 0/O or 1/I/L to misread.
@@ -25,6 +25,17 @@ CODE_LENGTH = 8
 DEFAULT_TTL = timedelta(days=30)
 
 Outcome = Literal["linked", "already", "used", "expired", "unknown"]
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A code issued for a roster learner, with what a coordinator needs to hand it out."""
+
+    learner_id: str
+    name: str
+    organisation: str
+    phone: str
+    code: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,25 @@ class Invites:
                 InviteRow(code=code, learner_id=learner_id, created_at=now, expires_at=now + ttl)
             )
         return code
+
+    def issue_for_roster(
+        self, organisation: str = "", channel: str = "telegram", ttl: timedelta = DEFAULT_TTL
+    ) -> list[Invitation]:
+        """A code for every roster learner (of `organisation`) not yet linked on `channel`."""
+        query = (
+            select(LearnerRow)
+            .where(LearnerRow.name_confirmed.is_(True))
+            .where(~LearnerRow.links.any(ChannelLinkRow.channel == channel))
+            .order_by(LearnerRow.name, LearnerRow.id)
+        )
+        if organisation:
+            query = query.where(func.lower(LearnerRow.organisation) == organisation.lower())
+        with self._sessions() as session:
+            learners = [
+                (row.id, row.name or "", row.organisation or "", row.phone or "")
+                for row in session.scalars(query)
+            ]
+        return [Invitation(*learner, self.issue(learner[0], ttl)) for learner in learners]
 
     def redeem(self, code: str, channel: str, channel_user_id: str) -> Redemption:
         """Link the channel identity to the code's learner, if the code is still good.

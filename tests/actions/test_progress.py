@@ -13,21 +13,13 @@ from actions.lesson import ActionNextStep
 from actions.progress import ActionShowProgress
 from actions.services import ActionServices
 from learning.content_loader import load
-from learning.db import Sessions, make_engine, session_factory, upgrade
+from learning.db import Sessions
 from learning.journey import Journey
 from learning.records import RecordStore
 from learning.repository import SqlLearnerRepository
 from tests.actions.helpers import rendered, run, tracker
 
 CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Sessions:
-    url = f"sqlite:///{tmp_path / 'k.db'}"
-    engine = make_engine(url)
-    upgrade(url, engine)
-    return session_factory(engine)
 
 
 @pytest.fixture

@@ -115,8 +115,10 @@ def test_learning_settings_reach_the_services_that_use_them(configure: Configure
     assert app.records.points.rules == type(app.records.points.rules)(3, 4, 5)
     assert app.records is app.journey.records
     gateway = app.gateway_services()
-    assert (gateway.max_message_chars, gateway.rasa_url) == (123, "http://rasa.test:5005")
-    assert gateway.learners is app.learners and gateway.records is app.records
+    conversation = gateway.conversation
+    assert conversation.max_chars == 123
+    assert conversation.rasa._url == "http://rasa.test:5005/webhooks/rest/webhook"
+    assert conversation.learners is app.learners and gateway.records is app.records
     assert gateway.sync is not None and [s.name for s in gateway.sync.sinks] == ["lrs", "sunbird"]
 
 
@@ -155,3 +157,30 @@ def test_an_unknown_default_language_is_refused_with_its_name(configure: Configu
     app = configure(KARMABOT_DEFAULT_LANGUAGE="xx")
     with pytest.raises(ConfigurationError, match="KARMABOT_DEFAULT_LANGUAGE='xx'"):
         app.learners  # noqa: B018
+
+
+def test_gateway_settings_reach_the_gateway(configure: Configure) -> None:
+    app = configure(
+        KARMABOT_API_TOKEN="t0ken",
+        KARMABOT_SECRET_KEY="s3cret",
+        KARMABOT_MAX_BODY_BYTES="4096",
+        KARMABOT_CLIENT_LIMIT="5/second",
+        KARMABOT_FLOOD_LIMIT="3/minute",
+        KARMABOT_CORS_ORIGINS="https://lms.example.gov.in, https://igot.example.gov.in",
+    )
+    policy = app.gateway_services().policy
+    assert (policy.api_token, policy.secret_key, policy.max_body_bytes) == ("t0ken", "s3cret", 4096)
+    assert policy.client_limit == "5/second"
+    assert policy.cors_origins == ("https://lms.example.gov.in", "https://igot.example.gov.in")
+    assert str(app.conversation.flood._limit) == "3 per 1 minute"
+
+
+def test_without_a_secret_key_one_is_made_once_and_kept_private(
+    configure: Configure, tmp_path: Path
+) -> None:
+    app = configure()
+    key = app.secret_key()
+    path = tmp_path / "data" / "secret_key"
+    assert len(key) >= 40 and path.read_text() == key
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert configure().secret_key() == key

@@ -115,3 +115,54 @@ async def test_ordinary_turns_do_not_touch_the_store_after_first_contact() -> No
     assert first == 1 and repo.calls == first
     await conversation.handle(Inbound("telegram", "7", "मदद"))  # may need an offer: one read
     assert repo.calls == first + 1
+
+
+@pytest.mark.parametrize("word", ["STOP", "Unsubscribe!", "रोकें", "நிறுத்து", "band karo"])
+async def test_stop_words_in_any_language_opt_out_without_the_dialogue(
+    setup: Any, word: str
+) -> None:
+    conversation, rasa, repo = setup
+    replies = await conversation.handle(Inbound("whatsapp", "9198", word))
+    learner = repo.get_by_channel("whatsapp", "9198")
+    assert learner is not None and learner.reminders_enabled is False
+    assert replies[0].text == get_catalog().render("utter_reminders_stopped", "en")["text"]
+    assert repo.opt_events == [(learner.id, False, "keyword")] and rasa.sent == []
+
+
+async def test_start_opts_back_in_only_when_out(setup: Any) -> None:
+    conversation, rasa, repo = setup
+    await conversation.handle(Inbound("telegram", "7", "start"))  # reminders are on: a turn
+    assert [t for _, t, _ in rasa.sent] == ["start"] and repo.opt_events == []
+    await conversation.handle(Inbound("telegram", "7", "stop"))
+    replies = await conversation.handle(Inbound("telegram", "7", "START"))
+    learner = repo.get_by_channel("telegram", "7")
+    assert learner is not None and learner.reminders_enabled is True
+    assert [e[1:] for e in repo.opt_events] == [(False, "keyword"), (True, "keyword")]
+    assert replies[0].text == get_catalog().render("utter_reminders_resumed", "en")["text"]
+
+
+async def test_payloads_and_sentences_with_a_stop_word_go_to_the_dialogue(setup: Any) -> None:
+    conversation, rasa, repo = setup
+    await conversation.handle(Inbound("web", "a", "/stop_reminders"))
+    await conversation.handle(Inbound("web", "a", "stop the lesson please"))
+    assert [t for _, t, _ in rasa.sent] == ["/stop_reminders", "stop the lesson please"]
+    assert repo.opt_events == []
+
+
+async def test_a_flooding_learner_is_asked_once_to_slow_down_others_are_not() -> None:
+    rasa, repo = FakeRasa(), InMemoryLearnerRepository()
+    conversation = Conversation(rasa, repo, get_catalog(), flood_limit="3/minute")  # type: ignore[arg-type]
+    replies = [await conversation.handle(Inbound("telegram", "1", f"m{i}")) for i in range(6)]
+    slow = get_catalog().render("utter_slow_down", "en")["text"]
+    assert [r[0].text if r else None for r in replies] == ["ok", "ok", "ok", slow, None, None]
+    other = await conversation.handle(Inbound("telegram", "2", "hello"))
+    assert other[0].text == "ok" and len(rasa.sent) == 4
+
+
+async def test_a_roster_learner_listed_by_handle_is_linked_on_first_contact(setup: Any) -> None:
+    conversation, rasa, repo = setup
+    roster = repo.get_or_create("whatsapp", "919800000001", name="Asha Rao")
+    repo.usernames["asha_rao"] = roster.id
+    await conversation.handle(Inbound("telegram", "555", "hi", username="Asha_Rao"))
+    assert repo.get_by_channel("telegram", "555") == roster and repo.count() == 1
+    assert rasa.sent[0][0] == roster.id

@@ -135,13 +135,27 @@ def test_learner_record_created_once_per_channel_user(running_stack: RunningStac
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b'{"text": "hi"}', b'{"user": "", "text": "hi"}',
+    [b"not json", b"[]", b'{"user": "", "text": "hi"}',
      b'{"user": "u", "text": 5}', b'{"user": "u", "text": "hi", "channel": "telegram"}'],
 )  # fmt: skip
 def test_malformed_requests_are_rejected(stack: str, body: bytes) -> None:
     reply = httpx.post(f"{stack}/chat/api", content=body, timeout=10)
     assert reply.status_code == 400
     assert "error" in reply.json()
+
+
+def test_a_turn_without_a_user_or_a_session_is_refused(stack: str) -> None:
+    reply = httpx.post(f"{stack}/chat/api", json={"text": "hi"}, timeout=10)
+    assert reply.status_code == 401 and "session" in reply.json()["error"]
+
+
+def test_the_page_session_carries_a_whole_conversation(stack: str) -> None:
+    with httpx.Client(base_url=stack, timeout=30) as browser:
+        assert browser.get("/").status_code == 200 and "karmabot_session" in browser.cookies
+        first = browser.post("/chat/api", json={"text": "hello"}).json()
+        second = browser.post("/chat/api", json={"text": "help"}).json()
+        assert first["user"] == second["user"] and first["user"].startswith("web-")
+        assert first["messages"] and second["messages"]
 
 
 def test_web_chat_page_is_served(stack: str) -> None:

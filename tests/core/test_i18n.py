@@ -79,6 +79,8 @@ def test_catalog_has_the_responses_the_actions_use(catalog: Catalog) -> None:
         "utter_quiz_passed_last", "utter_quiz_failed", "utter_course_complete",
         "utter_lesson_excerpt", "utter_back_to_course", "utter_unknown_lesson",
         "utter_answer", "utter_answer_document", "utter_dont_know", "utter_ask_something",
+        "utter_private_chat_only", "utter_slow_down", "utter_invite_linked",
+        "utter_invite_invalid", "utter_button_used",
     }  # fmt: skip
     assert set(catalog.response_names()) == used
 
