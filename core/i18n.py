@@ -226,7 +226,7 @@ class Catalog:
         }
 
     def keyword(self, text: str) -> str | None:
-        """"stop" or "start" when the whole message is such a keyword in any language."""
+        """ "stop" or "start" when the whole message is such a keyword in any language."""
         return self._keywords.get(keyword_form(text))
 
     def languages(self) -> list[str]:
