@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
@@ -14,6 +14,9 @@ from bot import cli_knowledge
 from bot.cli_learning import certificate_app, content_app, learners_app, sync_command
 from bot.container import container
 from bot.stack import Stack, StackError, preflight
+
+if TYPE_CHECKING:
+    from connectors.telegram import TelegramChannel
 
 app = typer.Typer(
     help="Karmabot: a conversational learning assistant for India's civil servants.",
@@ -155,7 +158,47 @@ def nlu_eval(
         raise typer.Exit(1)
 
 
+telegram_app = typer.Typer(help="The Telegram bot (docs/CHANNELS.md).", no_args_is_help=True)
+
+
+def _telegram() -> TelegramChannel:
+    from bot.channels import telegram
+
+    channel = telegram(container())
+    if channel is None:
+        typer.secho(
+            "karmabot: set TELEGRAM_BOT_TOKEN first (docs/CHANNELS.md).", fg="red", err=True
+        )
+        raise typer.Exit(1)
+    return channel
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook(
+    url: Annotated[str, typer.Argument(help="Public https URL of /telegram/webhook")],
+) -> None:
+    """Register the webhook with Telegram (with the secret it must send back), once."""
+    import asyncio
+
+    channel = _telegram()
+    if not container().settings.telegram_webhook_secret:
+        typer.secho("karmabot: set KARMABOT_TELEGRAM_WEBHOOK_SECRET first.", fg="red", err=True)
+        raise typer.Exit(1)
+
+    async def register() -> None:
+        await channel.set_webhook(url)
+        await channel.register_commands()
+
+    try:
+        asyncio.run(register())
+    except Exception as exc:  # Telegram's refusal, in one line
+        typer.secho(f"karmabot: Telegram refused: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Webhook set: {url} (and the command menu registered).")
+
+
 app.add_typer(content_app, name="content")
+app.add_typer(telegram_app, name="telegram")
 app.add_typer(certificate_app, name="certificate")
 app.add_typer(learners_app, name="learners")
 app.command("sync")(sync_command)

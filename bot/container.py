@@ -29,13 +29,13 @@ if TYPE_CHECKING:
     from connectors.channel import Channel
     from connectors.conversation import Conversation
     from connectors.gateway import GatewayPolicy, GatewayServices
-    from connectors.whatsapp import WhatsAppChannel
     from knowledge.base import KnowledgeBase
     from knowledge.config import KnowledgeConfig
     from learning.buttons import ButtonKeys
     from learning.content import Library
     from learning.deliveries import Deliveries
     from learning.inbox import Inbox
+    from learning.invites import Invites
     from learning.journey import Journey
     from learning.records import RecordStore
     from learning.repository import LearnerRepository
@@ -239,53 +239,38 @@ class Container:
         )
 
     def channels(self) -> list[Channel]:
-        """The messaging channels whose settings are present (Telegram, WhatsApp)."""
-        found: list[Channel] = []
-        whatsapp = self.whatsapp()
-        if whatsapp is not None:
-            found.append(whatsapp)
-        return found
+        """The messaging channels whose settings are present (bot/channels.py)."""
+        from bot.channels import build_channels
+
+        return build_channels(self)
 
     @cached_property
-    def _channel_state(self) -> tuple[Inbox, Deliveries, ButtonKeys]:
-        from learning.buttons import ButtonKeys
-        from learning.deliveries import Deliveries
+    def inbox(self) -> Inbox:
+        """Inbound deliveries seen, and each channel link's last message."""
         from learning.inbox import Inbox
 
-        return Inbox(self.sessions), Deliveries(self.sessions), ButtonKeys(self.sessions)
+        return Inbox(self.sessions)
 
-    def whatsapp(self) -> WhatsAppChannel | None:
-        """The WhatsApp channel, when its access token and phone-number id are set."""
-        settings = self.settings
-        if not (settings.whatsapp_token and settings.whatsapp_phone_number_id):
-            return None
-        from connectors.whatsapp import WhatsAppChannel, WhatsAppConfig, parse_template_languages
+    @cached_property
+    def deliveries(self) -> Deliveries:
+        """The outbound message log, with the statuses channels report."""
+        from learning.deliveries import Deliveries
 
-        try:
-            config = WhatsAppConfig(
-                access_token=settings.whatsapp_token,
-                phone_number_id=settings.whatsapp_phone_number_id,
-                app_secret=settings.whatsapp_app_secret or "",
-                verify_token=settings.whatsapp_verify_token or "",
-                api_url=settings.whatsapp_api_url,
-                rate=settings.whatsapp_rate,
-                template=settings.whatsapp_template,
-                template_languages=parse_template_languages(settings.whatsapp_template_languages),
-            )
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"{exc} (WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, "
-                "KARMABOT_WHATSAPP_TEMPLATE_LANGUAGES; docs/CHANNELS.md)"
-            ) from None
-        inbox, deliveries, buttons = self._channel_state
-        return WhatsAppChannel(
-            config,
-            self.conversation,
-            inbox=inbox,
-            deliveries=deliveries,
-            records=self.records,
-            button_keys=buttons,
-        )
+        return Deliveries(self.sessions)
+
+    @cached_property
+    def button_keys(self) -> ButtonKeys:
+        """Short keys for button payloads too long for a channel."""
+        from learning.buttons import ButtonKeys
+
+        return ButtonKeys(self.sessions)
+
+    @cached_property
+    def invites(self) -> Invites:
+        """One-time codes that link chat accounts to roster learners."""
+        from learning.invites import Invites
+
+        return Invites(self.sessions)
 
     def gateway_services(self) -> GatewayServices:
         """What the gateway needs."""

@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     gateway.add_argument("--port", type=int, default=settings.gateway_port)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # httpx logs every request URL at INFO, and the Bot API's URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.process == "actions":
         serve_actions(args.port, args.workers)
     else:

@@ -21,6 +21,8 @@ from core.settings import PROJECT_ROOT
 from tests.fakes.lrs import FakeLrs
 from tests.fakes.server import serve
 from tests.fakes.sunbird import FakeSunbird
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.whatsapp import FakeGraph
 
 KARMABOT = Path(sys.executable).with_name("karmabot")
 #: A small, fixed course, so course conversations do not depend on the sample content; the
@@ -111,12 +113,38 @@ def platform() -> Iterator[tuple[FakeLrs, str, FakeSunbird, str]]:
         yield lrs, lrs_url + "/xapi", sunbird, sunbird_url
 
 
+TELEGRAM_SECRET = "e2e-webhook-secret"
+WHATSAPP_SECRET = "e2e-app-secret"
+
+
+@pytest.fixture(scope="session")
+def telegram_api() -> Iterator[tuple[FakeTelegram, str]]:
+    """A fake Telegram Bot API for the stack's gateway."""
+    fake = FakeTelegram()
+    with serve(fake.app()) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def graph_api() -> Iterator[tuple[FakeGraph, str]]:
+    """A fake WhatsApp Graph API for the stack's gateway."""
+    fake = FakeGraph(app_secret=WHATSAPP_SECRET)
+    with serve(fake.app()) as url:
+        yield fake, url
+
+
 @pytest.fixture(scope="session")
 def running_stack(
-    tmp_path_factory: pytest.TempPathFactory, platform: tuple[FakeLrs, str, FakeSunbird, str]
+    tmp_path_factory: pytest.TempPathFactory,
+    platform: tuple[FakeLrs, str, FakeSunbird, str],
+    telegram_api: tuple[FakeTelegram, str],
+    graph_api: tuple[FakeGraph, str],
 ) -> Iterator[RunningStack]:
-    """The whole stack on the embedded default, stopped with Ctrl-C at the end."""
+    """The whole stack on the embedded default, with Telegram (webhook mode) and WhatsApp on
+    fake platform servers, stopped with Ctrl-C at the end."""
     lrs, lrs_url, sunbird, sunbird_url = platform
+    telegram, telegram_url = telegram_api
+    graph, graph_url = graph_api
     content = tmp_path_factory.mktemp("content")
     for course in [*FIXTURE_CONTENT.iterdir(), *SAMPLE_CONTENT.iterdir()]:
         shutil.copytree(course, content / course.name)
@@ -129,6 +157,16 @@ def running_stack(
         KARMABOT_SUNBIRD_URL=sunbird_url,
         KARMABOT_SUNBIRD_API_KEY=sunbird.api_key,
         KARMABOT_SUNBIRD_BATCH_ID="batch-e2e",
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        KARMABOT_TELEGRAM_MODE="webhook",
+        KARMABOT_TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+        KARMABOT_TELEGRAM_API_URL=f"{telegram_url}/bot",
+        WHATSAPP_ACCESS_TOKEN=graph.token,
+        WHATSAPP_PHONE_NUMBER_ID=graph.phone_number_id,
+        WHATSAPP_APP_SECRET=WHATSAPP_SECRET,
+        WHATSAPP_VERIFY_TOKEN="e2e-verify",
+        KARMABOT_WHATSAPP_API_URL=f"{graph_url}/{graph.version}",
+        KARMABOT_WHATSAPP_TEMPLATE="karmabot_update",
     )
     try:
         yield stack
