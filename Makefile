@@ -82,6 +82,7 @@ bench: setup model  ## Benchmarks; results in docs/PERFORMANCE.md
 	@$(PY) -m bench.turns
 	@$(PY) -m bench.learning
 	@$(PY) -m bench.knowledge
+	@$(PY) -m bench.channels
 
 clean:  ## Remove trained models and local state (not the virtual environments)
 	rm -rf models var .rasa

@@ -234,12 +234,12 @@ class WhatsAppChannel:
 
     async def _turn(self, message: IncomingMessage) -> None:
         """One message: once only; opens the window; answered by the bot."""
-        if not await asyncio.to_thread(self._inbox.first_delivery, CHANNEL, message.message_id):
-            return
         inbound = Inbound(CHANNEL, message.wa_id, message.text, name=message.name)
         learner_id = await self.conversation.learner_id_for(inbound)
         sent_at = min(message.sent_at or self._clock(), self._clock())
-        await asyncio.to_thread(self._inbox.touch, CHANNEL, message.wa_id, sent_at)
+        arrive = self._inbox.arrive  # once only, and the window opens: one transaction
+        if not await asyncio.to_thread(arrive, CHANNEL, message.message_id, message.wa_id, sent_at):
+            return
         if message.kind == "ignored":
             return
         text = message.text

@@ -142,7 +142,8 @@ class WhatsAppSender:
         last = await asyncio.to_thread(self._inbox.last_inbound, CHANNEL, wa_id)
         if self.in_window(last):
             return await self.deliver(wa_id, learner.id, messages, kind, campaign_id)
-        gone = await asyncio.to_thread(self._deliveries.undeliverable, CHANNEL, learner.id)
+        undeliverable = self._deliveries.undeliverable
+        gone = await asyncio.to_thread(undeliverable, CHANNEL, learner.id, last)
         if gone:
             return SendResult("skipped", reason="undeliverable", permanent=True)
         params = template_params(learner, messages)

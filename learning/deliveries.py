@@ -132,12 +132,13 @@ class Deliveries:
             ).one_or_none()
             return _delivery(row) if row else None
 
-    def undeliverable(self, channel: str, learner_id: str) -> bool:
-        """Whether the channel failed permanently for this learner (never retry then)."""
+    def undeliverable(self, channel: str, learner_id: str, since: datetime | None = None) -> bool:
+        """Whether the channel refused this learner for good (after `since`, e.g. the learner's
+        last message: writing again shows the number works), so nothing should be sent."""
+        query = select(OutboundMessageRow.id).filter_by(
+            channel=channel, learner_id=learner_id, permanent=True
+        )
+        if since is not None:
+            query = query.where(OutboundMessageRow.failed_at >= since)
         with self._sessions() as session:
-            found = session.scalar(
-                select(OutboundMessageRow.id)
-                .filter_by(channel=channel, learner_id=learner_id, permanent=True)
-                .limit(1)
-            )
-            return found is not None
+            return session.scalar(query.limit(1)) is not None

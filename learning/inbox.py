@@ -35,23 +35,38 @@ class Inbox:
             values = {"channel": channel, "update_id": delivery_id, "received_at": self._clock()}
             return insert_once(session, ProcessedUpdateRow, values)
 
+    def arrive(
+        self, channel: str, delivery_id: str, channel_user_id: str, at: datetime | None = None
+    ) -> bool:
+        """`first_delivery` and `touch` in one transaction: True (and touched) the first time."""
+        moment = at or self._clock()
+        with self._sessions.begin() as session:
+            values = {"channel": channel, "update_id": delivery_id, "received_at": self._clock()}
+            if not insert_once(session, ProcessedUpdateRow, values):
+                return False
+            self._touch(session, channel, channel_user_id, moment)
+            return True
+
     def touch(self, channel: str, channel_user_id: str, at: datetime | None = None) -> None:
         """Remember that this channel user wrote at `at` (now by default).
 
         The time only moves forward, so a late, retried webhook cannot shorten the window;
         an unknown identity changes nothing.
         """
-        moment = at or self._clock()
         with self._sessions.begin() as session:
-            session.execute(
-                update(ChannelLinkRow)
-                .filter_by(channel=channel, channel_user_id=channel_user_id)
-                .where(
-                    (ChannelLinkRow.last_inbound_at.is_(None))
-                    | (ChannelLinkRow.last_inbound_at < moment)
-                )
-                .values(last_inbound_at=moment)
+            self._touch(session, channel, channel_user_id, at or self._clock())
+
+    @staticmethod
+    def _touch(session: Session, channel: str, channel_user_id: str, moment: datetime) -> None:
+        session.execute(
+            update(ChannelLinkRow)
+            .filter_by(channel=channel, channel_user_id=channel_user_id)
+            .where(
+                (ChannelLinkRow.last_inbound_at.is_(None))
+                | (ChannelLinkRow.last_inbound_at < moment)
             )
+            .values(last_inbound_at=moment)
+        )
 
     def last_inbound(self, channel: str, channel_user_id: str) -> datetime | None:
         """When this channel user last wrote, if ever."""

@@ -188,9 +188,17 @@ class Karmabot:
 
 
 def karmabot(
-    profile: str, run_dir: Path, redis_url: str, workers: int, content_dir: Path | None = None
+    profile: str,
+    run_dir: Path,
+    redis_url: str,
+    workers: int,
+    content_dir: Path | None = None,
+    **extra: Any,
 ) -> Karmabot:
-    """Settings and an unstarted Stack for `profile` on free ports under `run_dir`."""
+    """Settings and an unstarted Stack for `profile` on free ports under `run_dir`.
+
+    `extra` sets more settings by field name (e.g. the channels' tokens for bench.channels).
+    """
     gateway, rasa, action = free_ports(3)
     data_dir = run_dir / f"{profile}-{run_dir.name}"  # unique: it names the Redis key prefix
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -205,7 +213,7 @@ def karmabot(
     }
     if content_dir is not None:
         fields["content_dir"] = content_dir
-    settings = Settings(**fields)
+    settings = Settings(**(fields | extra))
     prefix = rasa_env(settings, profile).get("KARMABOT_REDIS_PREFIX")
     if prefix is not None and not prefix.isalnum():
         raise BenchError(f"Redis key prefix {prefix!r} is not alphanumeric; Rasa would ignore it")

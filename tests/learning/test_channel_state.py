@@ -45,6 +45,16 @@ def test_each_delivery_is_first_once_per_channel(sessions: sessionmaker[Session]
     assert inbox.first_delivery("whatsapp", "1001") is True
 
 
+def test_arrival_is_first_once_and_opens_the_window(sessions: sessionmaker[Session]) -> None:
+    inbox = Inbox(sessions, Clock())
+    SqlLearnerRepository(sessions).get_or_create("whatsapp", "919800000009")
+    assert inbox.arrive("whatsapp", "wamid.a", "919800000009", T0) is True
+    assert inbox.last_inbound("whatsapp", "919800000009") == T0
+    later = T0 + timedelta(hours=1)
+    assert inbox.arrive("whatsapp", "wamid.a", "919800000009", later) is False  # a retry
+    assert inbox.last_inbound("whatsapp", "919800000009") == T0
+
+
 def test_old_delivery_ids_can_be_forgotten(sessions: sessionmaker[Session]) -> None:
     clock = Clock()
     inbox = Inbox(sessions, clock)
@@ -103,6 +113,8 @@ def test_statuses_are_recorded_whatever_order_they_arrive_in(
     failed = log.get("whatsapp", "wamid.2")
     assert failed is not None and failed.status == "failed" and failed.error_code == "131026"
     assert log.undeliverable("whatsapp", learner.id)
+    assert log.undeliverable("whatsapp", learner.id, since=T0 - timedelta(minutes=1))
+    assert not log.undeliverable("whatsapp", learner.id, since=T0 + timedelta(seconds=1))
     with pytest.raises(ValueError, match="unknown status"):
         log.record_status("whatsapp", "wamid.2", "bounced", T0)  # type: ignore[arg-type]
 
