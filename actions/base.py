@@ -5,6 +5,9 @@ catalog replies to render, events for Rasa, and custom JSON messages. The work r
 worker thread (the learner lookup and the service call together), so the action server's
 event loop never waits on the database. Any unexpected exception becomes the learner's
 `utter_error` reply, in their language, and is logged with its traceback.
+
+An action that runs while a form is active (the learner tapped a button or asked for something
+else instead of answering the form's question) ends the form, so a form never traps anyone.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.nlg import render_nlg_request
@@ -47,6 +50,9 @@ class LearnerAction(Action, ABC):
     """An action for the learner behind the conversation; concrete ones set `action_name`."""
 
     action_name: ClassVar[str]
+    #: Whether running while a form is active ends the form. False only for an action that is
+    #: part of the form (its validation) or that restarts the conversation.
+    ends_active_form: ClassVar[bool] = True
 
     def __init__(self, services: ActionServices) -> None:
         self.services = services
@@ -67,17 +73,29 @@ class LearnerAction(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Run the turn off the event loop and send what it produced."""
+        closing = self._end_form(tracker)
         try:
             outcome = await asyncio.to_thread(self._turn, tracker)
         except Exception:  # the learner gets an answer whatever broke
             logger.exception("%s failed for sender %s", self.action_name, tracker.sender_id)
             self.say(dispatcher, tracker, Reply("utter_error"))
-            return []
+            return closing
         for reply in outcome.replies:
             self.say(dispatcher, tracker, reply)
         for payload in outcome.payloads:
             dispatcher.utter_message(json_message=payload)
-        return list(outcome.events)
+        return [*outcome.events, *closing]
+
+    def _end_form(self, tracker: Tracker) -> list[EventType]:
+        """Events that end the active form, when this action interrupts one.
+
+        Rasa runs another action while a form is active only when the form rejected the
+        message (a button tap, or a request its slot mapping does not take): the learner has
+        moved on. Left active, the form would come back after this action and ask again.
+        """
+        if self.ends_active_form and tracker.active_loop_name:
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return []
 
     def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> None:
         """Send one catalog reply, rendered here in the conversation's language and script.

@@ -23,6 +23,7 @@ class ActionSessionStart(LearnerAction):
     """Start a session with the learner's stored language, script and name."""
 
     action_name = "action_session_start"
+    ends_active_form = False  # a new session starts with no form anyway
 
     def turn(self, learner: Learner, tracker: Tracker) -> Outcome:
         events = [SessionStarted(), *learner_slots(learner), ActionExecuted("action_listen")]

@@ -145,6 +145,19 @@ class Journey:
             return [*answered.replies, self._places.complete(learner, answered.place)]
         return answered.replies
 
+    # -- certificates ----------------------------------------------------------------------
+
+    def issue_certificates(self, learner: Learner) -> list[Reply]:
+        """Issue the certificates held until the learner's name was confirmed.
+
+        Call it with the learner as they are after `LearnerRepository.confirm_name`.
+
+        Returns:
+            One `utter_certificate_issued` reply per course, carrying the PDF like
+            `utter_course_complete`; none when nothing is held or the name is unconfirmed.
+        """
+        return self._places.issue_held(learner)
+
     # -- progress --------------------------------------------------------------------------
 
     def progress(self, learner: Learner) -> list[Reply]:

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from learning.content import Course, Library, pick
 from learning.events import EventKind, LearningEvent
-from learning.records import Enrollment, RecordStore
+from learning.name import certificate_name
+from learning.records import Certificate, Enrollment, RecordStore
 from learning.replies import Reply
 from learning.repository import Learner
 from learning.store import Clock
@@ -114,7 +115,12 @@ class Places:
         return ("quiz", failed) if failed else None
 
     def complete(self, learner: Learner, place: Place) -> Reply:
-        """Complete the course: record it, issue the certificate and award points (each once)."""
+        """Complete the course: record it and award points (each once), then the certificate.
+
+        The certificate carries the learner's confirmed name. Without one it is held, and the
+        reply asks the learner to confirm the name they have (from their channel profile, if
+        a certificate can carry it) or to give one; `issue_held` issues it then.
+        """
         course = place.course
         event = self.event(
             EventKind.COURSE_COMPLETED,
@@ -125,22 +131,60 @@ class Places:
             success=True,
             title=course.title[course.source_language],
         )
-        name = learner.name or f"Learner {learner.id[:8]}"
+        name = learner.name if learner.name_confirmed and learner.name else None
         certificate, points = self._records.certificates.complete_course(
             event, name, course.title[course.source_language]
         )
-        return Reply(
-            "utter_course_complete",
-            {
-                "course": pick(course.title, place.language, course.source_language),
-                "points": points,
-                "code": certificate.code,
-            },
-            custom={
-                "document": {
-                    "kind": "certificate",
-                    "code": certificate.code,
-                    "filename": f"karmabot-certificate-{certificate.code}.pdf",
+        args = {
+            "course": pick(course.title, place.language, course.source_language),
+            "points": points,
+        }
+        suggested = certificate_name(learner.name)
+        if certificate is None and suggested:
+            return Reply("utter_course_complete_confirm_name", args | {"name": suggested})
+        if certificate is None:
+            return Reply("utter_course_complete_ask_name", args)
+        return _certificate_reply("utter_course_complete", certificate, args)
+
+    def issue_held(self, learner: Learner) -> list[Reply]:
+        """Issue the certificates held for the learner's name, now that it is confirmed.
+
+        Returns:
+            One reply with the document per certificate this call issued; none when the name
+            is not confirmed, nothing is held, or another call issued them first. A course
+            no longer in the library stays held (its title is unknown).
+        """
+        if not (learner.name_confirmed and learner.name):
+            return []
+        replies = []
+        for held in self._records.certificates.held(learner.id):
+            course = self._library.get(held.course_id)
+            if course is None:
+                continue
+            title = course.title[course.source_language]
+            certificate = self._records.certificates.issue(
+                learner.id, course.id, learner.name, title, held.completed_at
+            )
+            if certificate is not None:
+                language = course.language_for(learner.language)
+                args = {
+                    "course": pick(course.title, language, course.source_language),
+                    "name": learner.name,
                 }
-            },
-        )
+                replies.append(_certificate_reply("utter_certificate_issued", certificate, args))
+        return replies
+
+
+def _certificate_reply(response: str, certificate: Certificate, args: dict[str, Any]) -> Reply:
+    """`response` with the certificate's code, and its PDF for the channel to send."""
+    return Reply(
+        response,
+        args | {"code": certificate.code},
+        custom={
+            "document": {
+                "kind": "certificate",
+                "code": certificate.code,
+                "filename": f"karmabot-certificate-{certificate.code}.pdf",
+            }
+        },
+    )

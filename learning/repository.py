@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from learning.channel_models import OptEventRow
 from learning.models import ChannelLinkRow, LearnerRow, aware, new_id, utcnow
+from learning.name import normal_name
 
 
 class LearnerNotFound(KeyError):
@@ -58,6 +59,7 @@ class LearnerRepository(Protocol):
     def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner: ...
     def set_reminders(self, learner_id: str, enabled: bool, source: str = "chat") -> Learner: ...
     def link_channel(self, learner_id: str, channel: str, channel_user_id: str) -> Learner: ...
+    def confirm_name(self, learner_id: str, name: str) -> Learner: ...
     def count(self) -> int: ...
 
 
@@ -157,6 +159,10 @@ class SqlLearnerRepository:
 
     def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner:
         return self._update(learner_id, language=language, script=script, language_chosen=True)
+
+    def confirm_name(self, learner_id: str, name: str) -> Learner:
+        """Set the name certificates carry, as the learner confirmed or typed it."""
+        return self._update(learner_id, name=normal_name(name), name_confirmed=True)
 
     def set_reminders(self, learner_id: str, enabled: bool, source: str = "chat") -> Learner:
         """Switch reminders and campaigns off or on, recording when and how (`opt_events`)."""
@@ -258,6 +264,9 @@ class InMemoryLearnerRepository:
 
     def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner:
         return self._update(learner_id, language=language, script=script, language_chosen=True)
+
+    def confirm_name(self, learner_id: str, name: str) -> Learner:
+        return self._update(learner_id, name=normal_name(name), name_confirmed=True)
 
     def set_reminders(self, learner_id: str, enabled: bool, source: str = "chat") -> Learner:
         updated = self._update(learner_id, reminders_enabled=enabled)

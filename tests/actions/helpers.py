@@ -17,11 +17,18 @@ def tracker(
     intent: str = "greet",
     entities: list[dict[str, Any]] | None = None,
     slots: dict[str, Any] | None = None,
+    *,
+    events: list[dict[str, Any]] | None = None,
+    active_loop: str | None = None,
 ) -> Tracker:
-    """A tracker whose latest message is `text` with the given intent and entities."""
+    """A tracker whose latest message is `text` with the given intent and entities.
+
+    `events` are its past events and `active_loop` the form that is active, if any.
+    """
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
               "entities": entities or []}  # fmt: skip
-    return Tracker(sender, slots or {}, latest, [], False, None, {}, "action_listen")
+    loop = {"name": active_loop} if active_loop else {}
+    return Tracker(sender, slots or {}, latest, events or [], False, None, loop, "action_listen")
 
 
 async def run(action: Action, track: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

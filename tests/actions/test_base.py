@@ -55,6 +55,19 @@ async def test_a_journey_that_raises_gives_utter_error(services: ActionServices)
     assert [m["text"] for m in messages] == [rendered("utter_error")]
 
 
+async def test_a_failing_action_still_ends_the_form_it_interrupted(
+    services: ActionServices,
+) -> None:
+    store = BrokenStore()
+    learner = store.get_or_create("web", "form")
+    broken = replace(services, learners=store)
+    tap = tracker(learner.id, "/stop_reminders", "stop_reminders", active_loop="name_form")
+    messages, events = await run(ActionStopReminders(broken), tap)
+    assert [m["text"] for m in messages] == [rendered("utter_error")]
+    assert [e["event"] for e in events] == ["active_loop", "slot"]
+    assert events[0]["name"] is None and events[1]["name"] == "requested_slot"
+
+
 async def test_the_lookup_and_the_work_share_one_worker_thread(services: ActionServices) -> None:
     seen: list[int] = []
 
@@ -80,7 +93,7 @@ def test_every_custom_action_in_the_domain_is_registered_with_the_services(
     services: ActionServices,
 ) -> None:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    custom = {a for a in domain["actions"] if a.startswith("action_")}
+    custom = {a for a in domain["actions"] if a.startswith(("action_", "validate_"))}
     executor = ActionExecutor()
     assert set(register_actions(executor, services)) == custom
     assert all(executor.actions[name].__self__.services is services for name in custom)  # type: ignore[attr-defined]

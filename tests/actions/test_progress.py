@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import random
-from dataclasses import replace
-from pathlib import Path
-
-import pytest
-
 from actions.courses import ActionEnrollCourse
 from actions.lesson import ActionNextStep
 from actions.progress import ActionShowProgress
 from actions.services import ActionServices
-from learning.content_loader import load
-from learning.db import Sessions
-from learning.journey import Journey
-from learning.records import RecordStore
 from learning.repository import SqlLearnerRepository
 from tests.actions.helpers import rendered, run, tracker
-
-CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
-
-
-@pytest.fixture
-def store(sessions: Sessions) -> SqlLearnerRepository:
-    return SqlLearnerRepository(sessions)
-
-
-@pytest.fixture
-def real(
-    sessions: Sessions, store: SqlLearnerRepository, services: ActionServices
-) -> ActionServices:
-    """The real course engine on a fixture course, over the same SQLite file."""
-    journey = Journey(load(CONTENT), RecordStore(sessions), rng=random.Random(0))
-    return replace(services, learners=store, journey=journey)
 
 
 async def test_progress_of_a_new_learner_is_empty_with_zero_points(

@@ -44,6 +44,8 @@ def test_each_language_form_trains_and_tests_every_intent(form: str) -> None:
         "keep_language",
         "enroll_course",
         "read_lesson",
+        "confirm_name",
+        "change_name",
     }  # reached by buttons; typed forms trained
     for intent in domain["intents"]:
         assert len(train.get(intent, [])) >= 6, f"{form}: {intent} has too few examples"

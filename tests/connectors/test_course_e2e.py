@@ -1,5 +1,6 @@
 """A course journey end to end through the gateway, Rasa and the action server: browse, enroll,
-lessons, quiz by button and typed answer, stale buttons, certificate and progress."""
+lessons, quiz by button and typed answer, stale buttons, the name on the certificate (asked,
+typed or confirmed), certificate and progress."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from learning.db import make_engine, session_factory
+from learning.records import RecordStore
 from learning.repository import SqlLearnerRepository
 from tests.connectors.conftest import RunningStack
 from tests.connectors.test_gateway_e2e import Learner, payloads, texts
@@ -71,30 +74,60 @@ def right_answer(messages: list[dict[str, Any]]) -> str:
     return next(b["payload"] for b in buttons if b["title"].endswith(". " + RIGHT[question]))
 
 
-def test_completing_the_course_sends_a_verifiable_certificate_and_syncs_the_platform(
-    running_stack: RunningStack, platform: tuple[FakeLrs, str, FakeSunbird, str]
-) -> None:
-    stack = running_stack.url
-    learner = Learner(stack)
+def documents(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["custom"]["document"] for m in messages if "document" in m.get("custom", {})]
+
+
+def complete_course(learner: Learner) -> list[dict[str, Any]]:
+    """Take the demo course to the end with right answers; the messages of the last turn."""
     messages = learner.say('/enroll_course{"course":"demo"}')
     for _ in range(20):
         if any(p.startswith("/answer_quiz") for p in payloads(messages)):
             messages = learner.say(right_answer(messages))
         else:
             messages = learner.say("next")
-        if any("document" in m.get("custom", {}) for m in messages):
-            break
-    document = next(m["custom"]["document"] for m in messages if "document" in m.get("custom", {}))
-    assert "Congratulations" in texts(messages)
+        if "Congratulations" in texts(messages):
+            return messages
+    raise AssertionError(f"the course did not complete: {texts(messages)}")
+
+
+def records_of(stack: RunningStack) -> tuple[SqlLearnerRepository, RecordStore, sa.Engine]:
+    """The running stack's learner store and records (dispose of the engine afterwards)."""
+    engine = make_engine(f"sqlite:///{stack.data_dir / 'karmabot.db'}")
+    sessions = session_factory(engine)
+    return SqlLearnerRepository(sessions), RecordStore(sessions), engine
+
+
+def test_completing_the_course_sends_a_verifiable_certificate_and_syncs_the_platform(
+    running_stack: RunningStack, platform: tuple[FakeLrs, str, FakeSunbird, str]
+) -> None:
+    stack = running_stack.url
+    learner = Learner(stack)  # the web chat knows no name: it is asked for
+    messages = complete_course(learner)
+    assert documents(messages) == [] and payloads(messages)[0] == "/change_name"
+    assert "needs your full name" in texts(messages)
+    asked = learner.say("/change_name")
+    assert "type your full name" in texts(asked)
+    # A question on the way is answered, and the name is asked for again.
+    helped = learner.say("/help")
+    assert "Here's what I can do" in texts(helped) and "type your full name" in texts(helped)
+    refused = learner.say("R2-D2")
+    assert "doesn't look like a name" in texts(refused) and "type your full name" in texts(refused)
+    issued = learner.say("  Meera   Iyer ")  # NLU calls it answer_quiz; it is still a name
+    [document] = documents(issued)
+    assert "in the name of Meera Iyer" in texts(issued)
     pdf = httpx.get(f"{stack}/certificates/{document['code']}.pdf", timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert httpx.get(f"{stack}/certificates/NOSUCHCODE.pdf", timeout=30).status_code == 404
+    repo, records, engine = records_of(running_stack)
+    record = repo.get_by_channel("web", learner.user)
+    assert record is not None and (record.name, record.name_confirmed) == ("Meera Iyer", True)
+    certificate = records.certificates.for_course(record.id, "demo")
+    engine.dispose()
+    assert certificate is not None and certificate.code == document["code"]
+    assert certificate.learner_name == "Meera Iyer"
     # The gateway's sync job delivers the learner's statements and content states.
     lrs, _, sunbird, _ = platform
-    engine = make_engine(f"sqlite:///{running_stack.data_dir / 'karmabot.db'}")
-    record = SqlLearnerRepository(session_factory(engine)).get_by_channel("web", learner.user)
-    engine.dispose()
-    assert record is not None
     deadline = time.monotonic() + 30
     mine: list[dict[str, Any]] = []
     course_state = (record.id, "demo", "demo")
@@ -112,6 +145,37 @@ def test_completing_the_course_sends_a_verifiable_certificate_and_syncs_the_plat
     assert verbs == {"answered", "completed", "passed", "progressed"} and lrs.problems == []
     assert sunbird.history[course_state][-1] == (2, 100)
     assert sunbird.never_went_backwards()
+
+
+def test_a_profile_name_is_confirmed_once_and_a_tap_leaves_the_name_form(
+    running_stack: RunningStack,
+) -> None:
+    learner = Learner(running_stack.url)
+    repo, records, engine = records_of(running_stack)
+    # As Telegram or WhatsApp would: the profile name comes with the first contact, unconfirmed.
+    record = repo.get_or_create("web", learner.user, name="Asha R")
+    messages = complete_course(learner)
+    assert documents(messages) == [] and "carry the name “Asha R”" in texts(messages)
+    assert payloads(messages)[:2] == ["/confirm_name", "/change_name"]
+    learner.say("/change_name")
+    # The learner changes their mind and taps another button: the form lets go of them.
+    left = learner.say("/my_progress")
+    assert "Demo course" in texts(left) and "full name" not in texts(left)
+    learner.say("/change_name")
+    bye = learner.say("bye")  # a goodbye typed in full ends the form too
+    assert "Goodbye!" in texts(bye) and "full name" not in texts(bye)
+    assert "full name" not in texts(learner.say("Gopal"))  # no longer taken as a name
+    assert records.certificates.for_course(record.id, "demo") is None
+    confirmed = learner.say("/confirm_name")
+    [document] = documents(confirmed)
+    assert "in the name of Asha R" in texts(confirmed)
+    certificate = records.certificates.for_course(record.id, "demo")
+    assert certificate is not None and certificate.code == document["code"]
+    assert certificate.learner_name == "Asha R"
+    # A second tap sends no second certificate.
+    again = learner.say("/confirm_name")
+    assert documents(again) == [] and "will carry the name Asha R" in texts(again)
+    engine.dispose()
 
 
 def test_romanized_hindi_learner_gets_the_lesson_in_latin_letters(stack: str) -> None:

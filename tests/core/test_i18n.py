@@ -80,7 +80,9 @@ def test_catalog_has_the_responses_the_actions_use(catalog: Catalog) -> None:
         "utter_lesson_excerpt", "utter_back_to_course", "utter_unknown_lesson",
         "utter_answer", "utter_answer_document", "utter_dont_know", "utter_ask_something",
         "utter_private_chat_only", "utter_slow_down", "utter_invite_linked",
-        "utter_invite_invalid", "utter_button_used",
+        "utter_invite_invalid", "utter_button_used", "utter_course_complete_confirm_name",
+        "utter_course_complete_ask_name", "utter_ask_full_name", "utter_name_invalid",
+        "utter_certificate_issued", "utter_name_saved", "utter_name_missing",
     }  # fmt: skip
     assert set(catalog.response_names()) == used
 

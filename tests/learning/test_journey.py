@@ -22,13 +22,23 @@ CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
 
 
 @pytest.fixture
-def setup(db_url: str) -> tuple[Journey, Learner, sa.Engine]:
+def stores(db_url: str) -> tuple[Journey, SqlLearnerRepository, sa.Engine]:
     engine = make_engine(db_url)
     upgrade(db_url, engine)
     sessions = session_factory(engine)
-    learner = SqlLearnerRepository(sessions).get_or_create("telegram", "7", name="Asha Rao")
     records = RecordStore(sessions, sinks=("lrs", "sunbird"), points=PointsRules(10, 20, 50))
-    return Journey(load(CONTENT), records, rng=random.Random(1)), learner, engine
+    journey = Journey(load(CONTENT), records, rng=random.Random(1))
+    return journey, SqlLearnerRepository(sessions), engine
+
+
+@pytest.fixture
+def setup(
+    stores: tuple[Journey, SqlLearnerRepository, sa.Engine],
+) -> tuple[Journey, Learner, sa.Engine]:
+    """A learner whose name is confirmed (as a roster import or the chat would have done)."""
+    journey, repo, engine = stores
+    learner = repo.get_or_create("telegram", "7", name="Asha Rao")
+    return journey, repo.confirm_name(learner.id, "Asha Rao"), engine
 
 
 def names(replies: list[Reply]) -> list[str]:

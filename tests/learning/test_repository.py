@@ -63,6 +63,19 @@ def test_language_and_reminders_are_saved(repo: LearnerRepository) -> None:
     assert stored.reminders_enabled is False
 
 
+def test_a_confirmed_name_is_stored_normalized(repo: LearnerRepository) -> None:
+    learner = repo.get_or_create("telegram", "1002", name="asha")
+    assert learner.name_confirmed is False  # a channel profile name is only a suggestion
+    # Decomposed "é" (e + combining acute) is stored composed; spaces are tidied.
+    confirmed = repo.confirm_name(learner.id, "  Asha   Re\u0301gis ")
+    assert (confirmed.name, confirmed.name_confirmed) == ("Asha R\u00e9gis", True)
+    assert repo.get(learner.id) == confirmed
+    with pytest.raises(ValueError):
+        repo.confirm_name(learner.id, "   ")
+    with pytest.raises(LearnerNotFound):
+        repo.confirm_name("no-such-id", "Asha")
+
+
 def test_linking_a_second_channel_reaches_the_same_learner(repo: LearnerRepository) -> None:
     learner = repo.get_or_create("web", "u3")
     repo.link_channel(learner.id, "telegram", "555")
