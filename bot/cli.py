@@ -11,6 +11,7 @@ import httpx
 import typer
 
 from bot import cli_knowledge
+from bot.cli_campaign import campaign_app, worker_command
 from bot.cli_learning import certificate_app, content_app, learners_app, sync_command
 from bot.container import container
 from bot.stack import Stack, StackError, preflight
@@ -202,6 +203,8 @@ app.add_typer(telegram_app, name="telegram")
 app.add_typer(certificate_app, name="certificate")
 app.add_typer(learners_app, name="learners")
 app.command("sync")(sync_command)
+app.add_typer(campaign_app, name="campaign")
+app.command("worker")(worker_command)
 
 # Knowledge base: `ingest`, `ask`, `knowledge gaps`, `eval rag` (bot/cli_knowledge.py).
 # Heavy imports happen inside the commands.

@@ -80,7 +80,12 @@ learners_app = typer.Typer(
 def learners_import(
     roster: Annotated[
         Path,
-        typer.Argument(help="CSV: name, phone, telegram, organisation, role, supervisor, language"),
+        typer.Argument(
+            help="CSV: name, phone, telegram, organisation, role, supervisor, language; "
+            "optional parent_organisation, access (learner/supervisor/admin), timezone "
+            "(IANA, e.g. Asia/Kolkata), mandatory (course-id:YYYY-MM-DD; ...: enrolls with "
+            "a due date; course ids are not checked against the content)"
+        ),
     ],
 ) -> None:
     """Create or update learners from a roster; bad rows are listed by line and skipped."""
@@ -94,7 +99,8 @@ def learners_import(
     for error in sorted(errors + report.errors, key=lambda e: e.line):
         typer.echo(f"{roster}: {error}", err=True)
     typer.echo(
-        f"{roster}: {report.created} created, {report.updated} updated, {len(errors)} rows skipped"
+        f"{roster}: {report.created} created, {report.updated} updated, "
+        f"{report.organisations} organisations, {len(errors)} rows skipped"
     )
     if errors or report.errors:
         raise typer.Exit(1)

@@ -274,14 +274,25 @@ class Container:
 
     def gateway_services(self) -> GatewayServices:
         """What the gateway needs."""
+        from connectors.admin_api import admin_routes
         from connectors.gateway import GatewayServices
+        from learning.campaigns import Campaigns
+        from learning.sends import SendQueue
+        from learning.tokens import ApiTokens
 
+        policy = self.gateway_policy()
+        queue = SendQueue(self.sessions)  # the gateway reads counts; it never claims sends
+        admin = admin_routes(
+            Campaigns(self.sessions, queue), ApiTokens(self.sessions), self.sessions, queue,
+            max_body_bytes=policy.max_body_bytes,
+        )  # fmt: skip
         return GatewayServices(
             conversation=self.conversation,
             records=self.records,
-            policy=self.gateway_policy(),
+            policy=policy,
             sync=self.sync_job(),
             channels=self.channels(),
+            admin_routes=admin,
         )
 
 

@@ -2,6 +2,7 @@
 
     python -m bot.serve actions [--port P] [--workers N]   # Rasa SDK actions and /nlg
     python -m bot.serve gateway [--host H] [--port P]      # web chat, JSON API, webhooks
+    python -m bot.serve worker                             # nudges and campaigns
 
 `karmabot up` starts both (bot/stack.py); they can also run on their own, e.g. under a
 process manager.
@@ -70,12 +71,17 @@ def main(argv: list[str] | None = None) -> None:
     gateway = processes.add_parser("gateway", help="the gateway")
     gateway.add_argument("--host", default=settings.gateway_host)
     gateway.add_argument("--port", type=int, default=settings.gateway_port)
+    processes.add_parser("worker", help="the delivery worker (nudges and campaigns)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # httpx logs every request URL at INFO, and the Bot API's URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.process == "actions":
         serve_actions(args.port, args.workers)
+    elif args.process == "worker":
+        from bot.worker import run
+
+        raise SystemExit(run(container()))
     else:
         serve_gateway(args.host, args.port)
 

@@ -1,4 +1,4 @@
-"""Start, watch and stop Karmabot's processes: action server, Rasa server and gateway."""
+"""Start, watch and stop Karmabot's processes: action server, Rasa server, gateway, worker."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ RASA_PYTHON = RASA_BIN.with_name("python")
 MODEL_PATH = PROJECT_ROOT / "models" / "karmabot.tar.gz"
 
 
+#: Seconds a service without a port must stay up to count as started.
+WORKER_GRACE = 1.0
+
+
 class StackError(RuntimeError):
     """A problem starting the stack, explained in one line for the person at the terminal."""
 
@@ -39,6 +43,11 @@ class Service:
     startup_timeout: float
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def listens(self) -> bool:
+        """Whether the service serves HTTP (the worker does not)."""
+        return self.port > 0
 
     @property
     def health_url(self) -> str:
@@ -108,6 +117,7 @@ def build_services(settings: Settings, profile: str = "embedded") -> list[Servic
             "/health",
             60,
         ),
+        Service("worker", [python, "-m", "bot.serve", "worker"], 0, "", 30),
     ]  # fmt: skip
 
 
@@ -140,7 +150,7 @@ def preflight(services: list[Service]) -> None:
     if not MODEL_PATH.exists():
         raise StackError(f"No trained Rasa model at {MODEL_PATH}: run `make model`.")
     for service in services:
-        if port_in_use(service.port):
+        if service.listens and port_in_use(service.port):
             raise StackError(
                 f"Port {service.port} (needed by the {service.name}) is already in use: stop "
                 "what runs there, or choose other ports (KARMABOT_PORT, KARMABOT_RASA_PORT, "
@@ -180,7 +190,8 @@ class Stack:
         try:
             for service in self.services:
                 if progress:
-                    print(f"  starting {service.name} on port {service.port} …", flush=True)
+                    where = f" on port {service.port}" if service.listens else ""
+                    print(f"  starting {service.name}{where} …", flush=True)
                 log = self.log_path(service).open("ab")
                 service.process = subprocess.Popen(
                     service.argv,
@@ -206,6 +217,11 @@ class Stack:
     def _wait_healthy(self, service: Service) -> None:
         deadline = time.monotonic() + service.startup_timeout
         assert service.process is not None
+        if not service.listens:  # no health check: it must not exit at once
+            time.sleep(WORKER_GRACE)
+            if service.process.poll() is not None:
+                raise StackError(explain_exit(service, self.log_path(service)))
+            return
         while time.monotonic() < deadline:
             if service.process.poll() is not None:
                 raise StackError(explain_exit(service, self.log_path(service)))

@@ -58,6 +58,7 @@ class GatewayServices:
         policy: How the door is guarded.
         sync: The outbox sync job to run beside the gateway, when a sink is configured.
         channels: Messaging channels (Telegram, WhatsApp) whose routes the gateway serves.
+        admin_routes: The campaign admin API (`connectors/admin_api.py`), bearer tokens.
     """
 
     conversation: Conversation
@@ -65,6 +66,7 @@ class GatewayServices:
     policy: GatewayPolicy
     sync: SyncJob | None = None
     channels: Sequence[Channel] = field(default_factory=tuple)
+    admin_routes: Sequence[BaseRoute] = field(default_factory=tuple)
 
 
 async def health(request: Request) -> Response:
@@ -109,6 +111,7 @@ def create_gateway(services: GatewayServices) -> Starlette:
     ]
     for channel in services.channels:
         routes.extend(channel.routes())
+    routes.extend(services.admin_routes)
     middleware = [
         Middleware(
             CORSMiddleware,

@@ -67,6 +67,7 @@ class TelegramSender:
         messages: Sequence[BotMessage],
         learner_id: str | None,
         kind: str = "reply",
+        campaign_id: str | None = None,
     ) -> list[str]:
         """Send bot messages to a chat and record each one; returns Telegram's message ids.
 
@@ -87,7 +88,7 @@ class TelegramSender:
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup if index == len(parts) - 1 else None,
                 )
-                sent.append(await self._record(reply.message_id, learner_id, kind))
+                sent.append(await self._record(reply.message_id, learner_id, kind, campaign_id))
             document = message.custom.get("document")
             if isinstance(document, dict) and document.get("kind") == "certificate":
                 message_id = await self._send_certificate(chat_id, document)
@@ -122,9 +123,11 @@ class TelegramSender:
     async def _key_for(self, payload: str) -> str:
         return await asyncio.to_thread(self._buttons.key_for, payload)
 
-    async def _record(self, message_id: int, learner_id: str | None, kind: str) -> str:
+    async def _record(
+        self, message_id: int, learner_id: str | None, kind: str, campaign_id: str | None = None
+    ) -> str:
         await asyncio.to_thread(
-            self._deliveries.record_sent, CHANNEL, str(message_id), learner_id, kind
+            self._deliveries.record_sent, CHANNEL, str(message_id), learner_id, kind, campaign_id
         )
         return str(message_id)
 

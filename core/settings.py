@@ -113,6 +113,25 @@ class Settings(BaseSettings):
         default="en:en,hi:hi,ta:ta,bn:bn", alias="KARMABOT_WHATSAPP_TEMPLATE_LANGUAGES"
     )
 
+    # Nudges and campaigns (the worker: `karmabot worker`, started by `make run`).
+    #: The learners' time zone unless the roster gives one (quiet hours, deadlines).
+    timezone: str = Field(default="Asia/Kolkata", alias="KARMABOT_TIMEZONE")
+    #: No nudge or campaign message in these local hours ("21:00-08:00"; "off" for none).
+    quiet_hours: str = Field(default="21:00-08:00", alias="KARMABOT_QUIET_HOURS")
+    #: Automatic nudges per learner per local day (campaigns are not capped).
+    nudge_daily_cap: int = Field(default=1, ge=0, alias="KARMABOT_NUDGE_DAILY_CAP")
+    #: Nudge a learner this many days after their last step in an unfinished course (0: off).
+    nudge_inactive_days: int = Field(default=3, ge=0, alias="KARMABOT_NUDGE_INACTIVE_DAYS")
+    #: Deadline reminders this many days before a mandatory course's due date, and on the day.
+    nudge_deadline_days: str = Field(default="7,1", alias="KARMABOT_NUDGE_DEADLINE_DAYS")
+    #: Spaced review of missed quiz questions (1, 3, 10, 30, 60 days).
+    review_nudges: bool = Field(default=True, alias="KARMABOT_REVIEW_NUDGES")
+    #: This worker's name; a restarted worker recovers what it left behind under the same
+    #: name, so give each of several workers its own (default: the host name).
+    worker_name: str | None = Field(default=None, alias="KARMABOT_WORKER_NAME")
+    #: Sends a worker keeps in flight at once.
+    worker_concurrency: int = Field(default=16, ge=1, le=256, alias="KARMABOT_WORKER_CONCURRENCY")
+
     # Rasa launcher (bot/rasa_server.py): its measured speed-ups of Rasa's internals; off
     # starts stock Rasa.
     rasa_patches: bool = Field(default=True, alias="KARMABOT_RASA_PATCHES")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -54,7 +55,7 @@ class LearnerRow(Base):
     script: Mapped[str] = mapped_column(String(8), default="native")
     language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    organisation: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200), index=True)
     role: Mapped[str | None] = mapped_column(String(200))
     supervisor_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("learners.id", ondelete="SET NULL")
@@ -63,6 +64,10 @@ class LearnerRow(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     telegram_username: Mapped[str | None] = mapped_column(String(64))
     active_course_id: Mapped[str | None] = mapped_column(String(64))
+    #: learner, supervisor or admin (who may run campaigns, and over whom).
+    access: Mapped[str] = mapped_column(String(16), default="learner")
+    #: IANA time zone for quiet hours and deadlines; None = the deployment's default.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -94,7 +99,10 @@ class EnrollmentRow(Base):
     """A learner's enrollment in a course, with where they are in it."""
 
     __tablename__ = "enrollments"
-    __table_args__ = (UniqueConstraint("learner_id", "course_id", name="uq_enrollment"),)
+    __table_args__ = (
+        UniqueConstraint("learner_id", "course_id", name="uq_enrollment"),
+        Index("ix_enrollments_course", "course_id", "completed_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     learner_id: Mapped[str] = mapped_column(
@@ -106,6 +114,8 @@ class EnrollmentRow(Base):
     part: Mapped[int] = mapped_column(Integer, default=0)
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set for a mandatory course: the date it must be completed by (deadline reminders).
+    due_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

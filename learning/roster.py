@@ -1,11 +1,29 @@
 """Roster import: learners from a CSV file, validated row by row, updated on re-import.
 
-Columns (header row required, any order): ``name, phone, telegram, organisation, role,
-supervisor, language``. ``telegram`` is a numeric Telegram user id or an ``@username``;
-``supervisor`` is the supervisor's phone or Telegram id/username, from the same file or already
-imported. A row needs a name and a phone or Telegram identity. A learner is found again by
-phone, Telegram id or Telegram username, so a re-import updates learners and never duplicates
-them.
+Columns (header row required, any order; only ``name`` is required): ``name, phone, telegram,
+organisation, role, supervisor, language`` and the optional ``parent_organisation, access,
+timezone, mandatory``.
+
+- ``telegram`` is a numeric Telegram user id or an ``@username``; a row needs a name and a phone
+  or Telegram identity. A learner is found again by phone, Telegram id or Telegram username, so
+  a re-import updates learners and never duplicates them.
+- ``supervisor`` is the supervisor's phone or Telegram id/username, from the same file or
+  already imported.
+- ``organisation`` is ensured in the organisation tree; ``parent_organisation`` (needs an
+  organisation on the row) puts it under that parent, which is ensured too, and a re-import
+  moves it. One file gives an organisation one parent; an empty cell leaves the parent as it
+  is. Links are made in file order, and a link that would make a cycle is reported on the line
+  that closes it: that learner is still imported, the tree is left as it was.
+- ``access``: ``learner``, ``supervisor`` or ``admin`` (any case; empty means learner).
+- ``timezone``: an IANA zone name such as ``Asia/Kolkata``; empty means the deployment default.
+- ``mandatory``: ``course-id:YYYY-MM-DD`` entries separated by ``;``. Each enrolls the learner
+  (if not yet) and sets the enrollment's due date; a re-import moves the date. A course left
+  out keeps its enrollment and due date. Course ids are only checked for their form, not
+  against the content library (the learner store has no access to it): a mistyped id makes
+  an enrollment in no course, so take the ids from the content folder's course directories.
+
+A file without the ``access`` or ``timezone`` column leaves those fields as they are (an older
+roster does not demote anyone); with the column, an empty cell sets the default.
 """
 
 from __future__ import annotations
@@ -20,9 +38,12 @@ import phonenumbers
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from learning import roster_columns as extra
 from learning.models import ChannelLinkRow, LearnerRow, new_id, utcnow
 
-COLUMNS = ("name", "phone", "telegram", "organisation", "role", "supervisor", "language")
+#: Every column a roster may have; only "name" is required (see the module docstring).
+COLUMNS = ("name", "phone", "telegram", "organisation", "role", "supervisor", "language",
+           "parent_organisation", "access", "timezone", "mandatory")  # fmt: skip
 _TELEGRAM_USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{4,31})$")
 
 
@@ -39,6 +60,12 @@ class RosterRow:
     role: str | None
     supervisor: str | None
     language: str
+    parent_organisation: str | None = None
+    access: str = "learner"
+    timezone: str | None = None
+    mandatory: extra.Mandatory = ()
+    #: The file's columns: a learner keeps its access and time zone if the file lacks them.
+    given: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: Distinct organisations the imported rows name (organisation and parent_organisation).
+    organisations: int = 0
 
 
 def normalise_phone(raw: str, region: str = "IN") -> str | None:
@@ -101,7 +130,7 @@ def parse(path: Path, languages: Collection[str]) -> tuple[list[RosterRow], list
         for record in reader:
             line = reader.line_num
             cells = {k: (v or "").strip() for k, v in record.items() if k}
-            row, problem = _validate(line, cells, languages)
+            row, problem = _validate(line, cells, languages, frozenset(header))
             if problem:
                 errors.append(RowError(line, problem))
             elif row:
@@ -112,12 +141,22 @@ def parse(path: Path, languages: Collection[str]) -> tuple[list[RosterRow], list
             if key in seen:
                 errors.append(RowError(row.line, f"{key} is also on line {seen[key]}"))
             seen.setdefault(key, row.line)
+    parents: dict[str, tuple[str, int]] = {}  # one parent per organisation in a file
+    bad = {e.line for e in errors}
+    for row in rows:
+        if row.organisation and row.parent_organisation and row.line not in bad:
+            parent, first = parents.setdefault(
+                row.organisation, (row.parent_organisation, row.line)
+            )
+            if parent != row.parent_organisation:
+                message = f"parent_organisation {row.parent_organisation!r} contradicts {parent!r}"
+                errors.append(RowError(row.line, f"{message} on line {first}"))
     bad = {e.line for e in errors}
     return [r for r in rows if r.line not in bad], sorted(errors, key=lambda e: e.line)
 
 
 def _validate(
-    line: int, cells: dict[str, str], languages: Collection[str]
+    line: int, cells: dict[str, str], languages: Collection[str], given: frozenset[str]
 ) -> tuple[RosterRow | None, str | None]:
     if not any(cells.values()):
         return None, None  # blank line
@@ -138,6 +177,15 @@ def _validate(
     language = (cells.get("language") or "en").lower()
     if language not in languages:
         return None, f"language {language!r} is not one of {', '.join(sorted(languages))}"
+    try:
+        parent = extra.parse_organisation(
+            cells.get("organisation", ""), cells.get("parent_organisation", "")
+        )
+        access = extra.parse_access(cells.get("access", ""))
+        timezone = extra.parse_timezone(cells.get("timezone", ""))
+        mandatory = extra.parse_mandatory(cells.get("mandatory", ""))
+    except extra.ColumnError as exc:
+        return None, str(exc)
     return RosterRow(
         line,
         cells["name"][:200],
@@ -148,6 +196,11 @@ def _validate(
         cells.get("role") or None,
         cells.get("supervisor") or None,
         language,
+        parent,
+        access,
+        timezone,
+        mandatory,
+        given,
     ), None
 
 
@@ -174,6 +227,10 @@ def import_rows(sessions: sessionmaker[Session], rows: Iterable[RosterRow]) -> I
     report = ImportReport()
     rows = list(rows)
     with sessions.begin() as session:
+        report.organisations, cycles = extra.link_organisations(
+            session, ((r.line, r.organisation, r.parent_organisation) for r in rows)
+        )
+        report.errors += [RowError(line, message) for line, message in cycles]
         for row in rows:
             learner = _find(session, row.phone, row.telegram_id, row.telegram_username)
             if learner is None:
@@ -193,6 +250,10 @@ def import_rows(sessions: sessionmaker[Session], rows: Iterable[RosterRow]) -> I
             learner.language, learner.updated_at = row.language, utcnow()
             learner.phone = row.phone or learner.phone
             learner.telegram_username = row.telegram_username or learner.telegram_username
+            if "access" in row.given:
+                learner.access = row.access
+            if "timezone" in row.given:
+                learner.timezone = row.timezone
             session.flush()
             for channel, user in (("whatsapp", row.phone), ("telegram", row.telegram_id)):
                 if (
@@ -204,6 +265,7 @@ def import_rows(sessions: sessionmaker[Session], rows: Iterable[RosterRow]) -> I
                     session.add(
                         ChannelLinkRow(learner_id=learner.id, channel=channel, channel_user_id=user)
                     )
+            extra.ensure_mandatory(session, learner.id, row.mandatory)
         session.flush()
         for row in rows:
             if not row.supervisor:
@@ -219,4 +281,14 @@ def import_rows(sessions: sessionmaker[Session], rows: Iterable[RosterRow]) -> I
                 )
             elif learner is not None and supervisor.id != learner.id:
                 learner.supervisor_id = supervisor.id
+    report.errors.sort(key=lambda e: e.line)
     return report
+
+
+def find_learner(sessions: sessionmaker[Session], identity: str) -> str | None:
+    """The id of the learner a phone number, Telegram id or @username (or learner id) names."""
+    with sessions() as session:
+        if session.get(LearnerRow, identity.strip()) is not None:
+            return identity.strip()
+        learner = _find(session, *_identity(identity))
+        return learner.id if learner is not None else None

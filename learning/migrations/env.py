@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import learning.campaign_models  # registers the campaign tables on Base
 import learning.channel_models  # noqa: F401  # registers the channel tables on Base
 from learning.models import Base
 

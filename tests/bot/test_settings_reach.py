@@ -65,7 +65,8 @@ def test_process_settings_reach_the_stack(tmp_path: Path) -> None:
         KARMABOT_PORT=6003, KARMABOT_HOST="0.0.0.0", KARMABOT_RASA_WORKERS=3,
         REDIS_URL="redis://cache.test:6380/4",
     )  # fmt: skip
-    actions, rasa, gateway = stack.build_services(settings, "scale")
+    actions, rasa, gateway, worker = stack.build_services(settings, "scale")
+    assert worker.argv[-2:] == ["bot.serve", "worker"] and not worker.listens
     assert (actions.port, rasa.port, gateway.port) == (6001, 6002, 6003)
     assert gateway.argv[gateway.argv.index("--host") + 1] == "0.0.0.0"
     assert rasa.env["SANIC_WORKERS"] == "3" and rasa.env["KARMABOT_ACTION_PORT"] == "6001"

@@ -83,6 +83,12 @@ def test_catalog_has_the_responses_the_actions_use(catalog: Catalog) -> None:
         "utter_invite_invalid", "utter_button_used", "utter_course_complete_confirm_name",
         "utter_course_complete_ask_name", "utter_ask_full_name", "utter_name_invalid",
         "utter_certificate_issued", "utter_name_saved", "utter_name_missing",
+        # Unprompted messages (the worker) and their answers.
+        "nudge_inactive", "nudge_deadline", "nudge_deadline_today", "nudge_review",
+        "utter_review_correct", "utter_review_learned", "utter_review_wrong",
+        "utter_review_stale", "utter_course_already_done", "campaign_reminder",
+        "campaign_deadline", "campaign_new_course", "campaign_custom", "campaign_custom_plain",
+        "campaign_sender_default", "utter_not_supervisor",
     }  # fmt: skip
     assert set(catalog.response_names()) == used
 

@@ -135,6 +135,8 @@ class FakeTelegram:
     commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     pending: list[dict[str, Any]] = field(default_factory=list)
+    #: Chats whose user blocked the bot: sending there answers 403.
+    blocked: set[int] = field(default_factory=set)
     _throttle: dict[str, list[int]] = field(default_factory=dict)
     _answered: set[str] = field(default_factory=set)
     _next_message: int = 0
@@ -280,6 +282,8 @@ class FakeTelegram:
             return _error(404, "Not Found")
         params, files = await _parse(request)
         call = Call(method, params, files)
+        if params.get("chat_id") in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
         if self._throttle.get(method):
             self.throttled.append(call)
             wait = self._throttle[method].pop(0)

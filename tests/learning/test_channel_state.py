@@ -11,31 +11,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from learning.buttons import ButtonKeys, key_of
 from learning.channel_models import OptEventRow
-from learning.db import make_engine, session_factory, upgrade
 from learning.deliveries import Deliveries
 from learning.inbox import Inbox
 from learning.invites import Invites
 from learning.models import LearnerRow
 from learning.repository import SqlLearnerRepository
+from tests.learning.store import Clock, migrated
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def sessions(db_url: str) -> sessionmaker[Session]:
-    engine = make_engine(db_url)
-    upgrade(db_url, engine)
-    return session_factory(engine)
+    return migrated(db_url)
+
+
+def at_nine() -> Clock:
+    """A clock the test moves, from 09:00 UTC."""
+    return Clock(T0)
 
 
 def test_each_delivery_is_first_once_per_channel(sessions: sessionmaker[Session]) -> None:
@@ -46,7 +39,7 @@ def test_each_delivery_is_first_once_per_channel(sessions: sessionmaker[Session]
 
 
 def test_arrival_is_first_once_and_opens_the_window(sessions: sessionmaker[Session]) -> None:
-    inbox = Inbox(sessions, Clock())
+    inbox = Inbox(sessions, at_nine())
     SqlLearnerRepository(sessions).get_or_create("whatsapp", "919800000009")
     assert inbox.arrive("whatsapp", "wamid.a", "919800000009", T0) is True
     assert inbox.last_inbound("whatsapp", "919800000009") == T0
@@ -56,7 +49,7 @@ def test_arrival_is_first_once_and_opens_the_window(sessions: sessionmaker[Sessi
 
 
 def test_old_delivery_ids_can_be_forgotten(sessions: sessionmaker[Session]) -> None:
-    clock = Clock()
+    clock = at_nine()
     inbox = Inbox(sessions, clock)
     inbox.first_delivery("telegram", "1")
     clock.now = T0 + timedelta(days=3)
@@ -67,7 +60,7 @@ def test_old_delivery_ids_can_be_forgotten(sessions: sessionmaker[Session]) -> N
 
 
 def test_the_last_inbound_message_is_kept_per_link(sessions: sessionmaker[Session]) -> None:
-    clock = Clock()
+    clock = at_nine()
     inbox = Inbox(sessions, clock)
     SqlLearnerRepository(sessions).get_or_create("whatsapp", "919800000001")
     assert inbox.last_inbound("whatsapp", "919800000001") is None
@@ -96,7 +89,7 @@ def test_statuses_are_recorded_whatever_order_they_arrive_in(
     sessions: sessionmaker[Session],
 ) -> None:
     learner = SqlLearnerRepository(sessions).get_or_create("whatsapp", "919800000002")
-    log = Deliveries(sessions, Clock())
+    log = Deliveries(sessions, at_nine())
     log.record_status("whatsapp", "wamid.1", "read", T0 + timedelta(minutes=2))
     log.record_sent("whatsapp", "wamid.1", learner.id, kind="reply")
     log.record_status("whatsapp", "wamid.1", "delivered", T0 + timedelta(minutes=1))
@@ -120,7 +113,7 @@ def test_statuses_are_recorded_whatever_order_they_arrive_in(
 
 
 def test_an_invite_links_one_chat_account_once(sessions: sessionmaker[Session]) -> None:
-    clock = Clock()
+    clock = at_nine()
     repo = SqlLearnerRepository(sessions)
     roster = repo.get_or_create("whatsapp", "919800000003", name="Asha Rao")
     invites = Invites(sessions, clock)
@@ -138,7 +131,7 @@ def test_an_invite_links_one_chat_account_once(sessions: sessionmaker[Session]) 
 def test_an_invite_moves_an_account_created_on_first_contact(
     sessions: sessionmaker[Session],
 ) -> None:
-    clock = Clock()
+    clock = at_nine()
     repo = SqlLearnerRepository(sessions)
     roster = repo.get_or_create("whatsapp", "919800000004", name="Ravi")
     stranger = repo.get_or_create("telegram", "999")
@@ -148,7 +141,7 @@ def test_an_invite_moves_an_account_created_on_first_contact(
 
 
 def test_an_expired_invite_links_nothing(sessions: sessionmaker[Session]) -> None:
-    clock = Clock()
+    clock = at_nine()
     roster = SqlLearnerRepository(sessions).get_or_create("whatsapp", "919800000005")
     code = Invites(sessions, clock).issue(roster.id, ttl=timedelta(days=1))
     clock.now = T0 + timedelta(days=2)

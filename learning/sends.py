@@ -1,0 +1,332 @@
+"""The delivery queue: one `sends` row per recipient, claimed by workers, each sent exactly once.
+
+A row moves queued → claimed (a worker holds it under a lease) → sending (committed just
+before the channel call) → sent, failed, skipped or back to queued for a retry. The `sending`
+mark is the write-ahead record: if a worker dies, its `claimed` rows were never tried and go
+back to the queue, while its `sending` rows may or may not have reached the learner and become
+`unknown`, never sent again on their own (a duplicate reminder is worse than a missing one).
+Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers share the queue without waiting
+for each other; SQLite has one writer at a time and runs one worker.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from learning.campaign_models import CampaignRow, SendRow
+from learning.models import ChannelLinkRow, LearnerRow, aware, utcnow
+from learning.store import Clock, _insert, insert_once
+
+Outcome = Literal["sent", "failed", "skipped", "retry", "defer"]
+#: Statuses after which nothing more happens to a send.
+FINAL = ("sent", "failed", "skipped", "unknown", "cancelled")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The learner a claimed send goes to, as the worker needs them."""
+
+    id: str
+    name: str | None
+    language: str
+    script: str
+    timezone: str | None
+    reminders_enabled: bool
+    organisation: str | None
+    channel_user_id: str | None
+
+
+@dataclass(frozen=True)
+class Send:
+    """A claimed send."""
+
+    id: int
+    key: str
+    kind: str
+    campaign_id: str | None
+    run: int
+    channel: str | None
+    attempts: int
+    payload: dict[str, Any]
+    learner: Recipient
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one send.
+
+    Attributes:
+        outcome: sent; failed (for good); skipped (with a reason); retry (after `at`); defer
+            (not yet: quiet hours, with `at`; the attempt is not counted).
+    """
+
+    send_id: int
+    outcome: Outcome
+    reason: str | None = None
+    at: datetime | None = None
+    message_ids: Sequence[str] = ()
+    error: str | None = None
+
+
+@dataclass
+class Planned:
+    """What planning queued."""
+
+    queued: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+class SendQueue:
+    """The `sends` table as a work queue.
+
+    Args:
+        sessions: The learner store.
+        clock: The current time.
+        worker: This worker's name (a restarted worker recovers its own rows at once).
+        lease: How long a claim holds before another worker may recover it.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock = utcnow,
+        worker: str = "worker",
+        lease: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self.worker = worker
+        self._lease = lease
+
+    def plan(
+        self,
+        session: Session,
+        cohort: Select[Any],
+        *,
+        kind: str,
+        campaign_id: str,
+        run: int,
+        payload: dict[str, Any] | None = None,
+    ) -> int:
+        """Queue one send per learner of `cohort` (learner_id, language, channel, reason) in
+        the caller's transaction; excluded learners get a skipped row with the reason. One
+        `INSERT … SELECT`, idempotent on (campaign, run, learner). Returns the run's rows."""
+        now = self._clock()
+        c = cohort.subquery("recipients")
+        key = literal(f"campaign:{campaign_id}:{run}:") + c.c.learner_id
+        rows = select(
+            key, literal(kind), literal(campaign_id), literal(run), c.c.learner_id,
+            literal(json.dumps(payload) if payload else None), c.c.reason,
+            _status_of(c.c.reason), c.c.channel, literal(0), literal(now), literal(now),
+        ).where(c.c.learner_id.is_not(None))  # fmt: skip  # SQLite: a WHERE before ON CONFLICT
+        columns = [
+            "key", "kind", "campaign_id", "run", "learner_id", "payload", "reason", "status",
+            "channel", "attempts", "not_before", "created_at",
+        ]  # fmt: skip
+        statement = _insert(session)(SendRow).from_select(columns, rows).on_conflict_do_nothing()
+        session.execute(statement)
+        # psycopg reports no row count for INSERT … SELECT: count the run instead.
+        counted = select(func.count()).where(SendRow.campaign_id == campaign_id, SendRow.run == run)
+        return session.scalar(counted) or 0
+
+    def enqueue(
+        self,
+        key: str,
+        kind: str,
+        learner_id: str,
+        channel: str | None,
+        payload: dict[str, Any],
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue one nudge under its natural key; False if that key was queued before."""
+        now = self._clock()
+        values = {
+            "key": key, "kind": kind, "campaign_id": None, "run": 0, "learner_id": learner_id,
+            "payload": json.dumps(payload, ensure_ascii=False), "status": "queued",
+            "reason": None if channel else "no_channel", "channel": channel, "attempts": 0,
+            "not_before": not_before or now, "created_at": now,
+        }  # fmt: skip
+        if channel is None:
+            values["status"] = "skipped"
+        with self._sessions.begin() as session:
+            return insert_once(session, SendRow, values)
+
+    def claim(self, limit: int, channels: Collection[str]) -> list[Send]:
+        """Take up to `limit` due sends for these channels (sending campaigns and nudges)."""
+        now = self._clock()
+        sending = select(CampaignRow.id).where(CampaignRow.status == "sending")
+        due = (
+            select(SendRow.id)
+            .where(
+                SendRow.status == "queued",
+                SendRow.not_before <= now,
+                SendRow.channel.in_(list(channels)),
+                or_(SendRow.campaign_id.is_(None), SendRow.campaign_id.in_(sending)),
+            )
+            .order_by(SendRow.not_before, SendRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self._sessions.begin() as session:
+            ids = list(
+                session.scalars(
+                    update(SendRow)
+                    .where(SendRow.id.in_(due.scalar_subquery()))
+                    .values(status="claimed", worker=self.worker, lease_until=now + self._lease)
+                    .returning(SendRow.id)
+                )
+            )
+            if not ids:
+                return []
+            return _load(session, ids)
+
+    def mark_sending(self, ids: Sequence[int]) -> None:
+        """The write-ahead mark, committed just before these sends go to the channel."""
+        if ids:
+            with self._sessions.begin() as session:
+                session.execute(
+                    update(SendRow)
+                    .where(SendRow.id.in_(ids))
+                    .values(status="sending", attempts=SendRow.attempts + 1)
+                )
+
+    def finish(self, results: Sequence[Result]) -> None:
+        """Record what became of sends (one transaction)."""
+        if not results:
+            return
+        now = self._clock()
+        rows = [_finished(result, now) for result in results]
+        with self._sessions.begin() as session:
+            session.execute(update(SendRow), rows)
+
+    def release(self, ids: Sequence[int]) -> None:
+        """Give claimed sends back untried (their campaign was paused or cancelled)."""
+        if ids:
+            with self._sessions.begin() as session:
+                session.execute(
+                    update(SendRow)
+                    .where(SendRow.id.in_(ids), SendRow.status == "claimed")
+                    .values(status="queued", worker=None, lease_until=None)
+                )
+
+    def recover(self, *, mine: bool = True) -> tuple[int, int]:
+        """After a crash: claimed rows go back to the queue, `sending` rows become unknown.
+
+        Args:
+            mine: Recover this worker's own rows whatever their lease (at start-up); otherwise
+                any worker's rows whose lease ran out.
+
+        Returns:
+            (requeued, unknown)
+        """
+        now = self._clock()
+        owner = SendRow.worker == self.worker if mine else SendRow.lease_until < now
+        with self._sessions.begin() as session:
+            requeued = _rowcount(
+                session.execute(
+                    update(SendRow)
+                    .where(SendRow.status == "claimed", owner)
+                    .values(status="queued", worker=None, lease_until=None)
+                )
+            )
+            unknown = _rowcount(
+                session.execute(
+                    update(SendRow)
+                    .where(SendRow.status == "sending", owner)
+                    .values(status="unknown", reason="worker_stopped", lease_until=None)
+                )
+            )
+        return requeued, unknown
+
+    def sent_since(self, learner_id: str, since: datetime) -> list[datetime]:
+        """When this learner was sent unprompted messages since `since` (the daily cap)."""
+        with self._sessions() as session:
+            times = session.scalars(
+                select(SendRow.sent_at).where(
+                    SendRow.learner_id == learner_id,
+                    SendRow.status == "sent",
+                    SendRow.sent_at >= since,
+                )
+            )
+            return [t for t in (aware(t) for t in times) if t is not None]
+
+    def counts(self, campaign_id: str) -> dict[tuple[str, str | None], int]:
+        """(status, reason) → number of sends of a campaign, all runs."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(SendRow.status, SendRow.reason, func.count())
+                .where(SendRow.campaign_id == campaign_id)
+                .group_by(SendRow.status, SendRow.reason)
+            )
+            return {(status, reason): n for status, reason, n in rows}
+
+    def pending(self, campaign_id: str) -> int:
+        """Sends of a campaign not finished yet."""
+        with self._sessions() as session:
+            return (
+                session.scalar(
+                    select(func.count()).where(
+                        SendRow.campaign_id == campaign_id, SendRow.status.not_in(FINAL)
+                    )
+                )
+                or 0
+            )
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE or INSERT touched."""
+    return int(result.rowcount or 0)
+
+
+def _status_of(reason: Any) -> Any:
+    return case((reason.is_(None), literal("queued")), else_=literal("skipped"))
+
+
+def _finished(result: Result, now: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": result.send_id, "lease_until": None}
+    if result.outcome == "sent":
+        row |= {
+            "status": "sent",
+            "reason": None,
+            "sent_at": now,
+            "message_ids": json.dumps(list(result.message_ids)),
+        }
+    elif result.outcome in ("failed", "skipped"):
+        row |= {"status": result.outcome, "reason": result.reason, "error": result.error}
+    else:  # retry or defer: back in the queue until `at`
+        row |= {"status": "queued", "not_before": result.at or now, "reason": result.reason,
+                "error": result.error, "worker": None}  # fmt: skip
+    return row
+
+
+def _load(session: Session, ids: Sequence[int]) -> list[Send]:
+    link = and_(
+        ChannelLinkRow.learner_id == LearnerRow.id, ChannelLinkRow.channel == SendRow.channel
+    )
+    rows = session.execute(
+        select(SendRow, LearnerRow, ChannelLinkRow.channel_user_id)
+        .join(LearnerRow, LearnerRow.id == SendRow.learner_id)
+        .outerjoin(ChannelLinkRow, link)
+        .where(SendRow.id.in_(ids))
+        .order_by(SendRow.not_before, SendRow.id)
+    )
+    found: dict[int, Send] = {}
+    for send, learner, user_id in rows:
+        if send.id in found:
+            continue  # two links on one channel: the first is enough
+        recipient = Recipient(
+            learner.id, learner.name, learner.language, learner.script, learner.timezone,
+            learner.reminders_enabled, learner.organisation, user_id,
+        )  # fmt: skip
+        found[send.id] = Send(
+            send.id, send.key, send.kind, send.campaign_id, send.run, send.channel,
+            send.attempts, json.loads(send.payload) if send.payload else {}, recipient,
+        )  # fmt: skip
+    return list(found.values())
