@@ -83,6 +83,7 @@ bench: setup model  ## Benchmarks; results in docs/PERFORMANCE.md
 	@$(PY) -m bench.learning
 	@$(PY) -m bench.knowledge
 	@$(PY) -m bench.channels
+	@$(PY) -m bench.campaigns
 
 clean:  ## Remove trained models and local state (not the virtual environments)
 	rm -rf models var .rasa

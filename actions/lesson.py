@@ -15,6 +15,9 @@ class ActionStartLesson(LearnerAction):
     action_name = "action_start_lesson"
 
     def turn(self, learner: Learner, tracker: Tracker) -> list[Reply]:
+        course = entity(tracker, "course")  # a reminder's Continue button names its course
+        if course:
+            return self.services.journey.continue_course(learner, course)
         return self.services.journey.resume(learner)
 
 

@@ -10,6 +10,8 @@ from core.i18n import Catalog
 from learning.content import pick
 from learning.journey import Journey
 from learning.repository import Learner, LearnerRepository
+from learning.review import Reviews
+from learning.supervisor import Supervision
 
 if TYPE_CHECKING:
     from knowledge.base import Knowledge
@@ -29,12 +31,16 @@ class ActionServices:
         catalog: The localized catalog every reply is rendered from.
         knowledge: Returns the knowledge base; it is built on first use, since its model
             takes seconds to load.
+        reviews: Spaced review of missed quiz questions (None: review answers are stale).
+        supervision: A supervisor's menu and quick campaigns (None: not set up here).
     """
 
     learners: LearnerRepository
     journey: Journey
     catalog: Catalog
     knowledge: Callable[[], Knowledge]
+    reviews: Reviews | None = None
+    supervision: Supervision | None = None
 
     def learner(self, sender_id: str) -> Learner:
         """The learner behind a Rasa sender id (blocking: call it in a worker thread).

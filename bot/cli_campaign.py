@@ -23,13 +23,14 @@ campaign_app = typer.Typer(
     no_args_is_help=True,
 )
 
+#: Seconds without progress after which `--wait` stops watching.
+STALLED = 30.0
+
 Id = Annotated[str, typer.Argument(help="The campaign id (or its first characters)")]
 
 
 def _service() -> Campaigns:
-    from bot.worker import campaigns
-
-    return campaigns(container())
+    return container().campaigns
 
 
 def _resolve(service: Campaigns, prefix: str) -> str:
@@ -186,15 +187,27 @@ def _follow(campaign_id: str) -> None:
 
     sessions = container().sessions
     report = campaign_report(sessions, campaign_id)
+    moved = time.monotonic()
     with tqdm(total=report.targeted, unit="learner", desc="sending") as bar:
         while True:
             report = campaign_report(sessions, campaign_id)
             done = report.targeted - report.queued - report.in_flight
             bar.total = report.targeted
-            bar.update(done - bar.n)
+            if done != bar.n:
+                bar.update(done - bar.n)
+                moved = time.monotonic()
             if report.targeted and not report.queued and not report.in_flight:
+                return
+            if time.monotonic() - moved > STALLED:
                 break
             time.sleep(0.5)
+    typer.secho(
+        f"Nothing sent for {STALLED:.0f} s: is a worker running (`make run` or "
+        "`karmabot worker`) with Telegram or WhatsApp configured? Quiet hours hold messages "
+        "until morning.",
+        fg="yellow",
+        err=True,
+    )
 
 
 @campaign_app.command("status")
@@ -215,8 +228,8 @@ def status(
     typer.echo(f"Campaign {campaign.id[:8]} {campaign.name!r}: {campaign.status}, "
                f"run {campaign.runs}, next run {campaign.next_run_at or '-'}")  # fmt: skip
     typer.echo(f"  targeted {r.targeted}, sent {r.sent}, delivered {r.delivered}, read {r.read}, "
-               f"failed {r.failed}, unknown {r.unknown}, waiting {r.queued + r.in_flight}, "
-               f"cancelled {r.cancelled}")  # fmt: skip
+               f"failed {r.failed + r.undelivered}, unknown {r.unknown}, "
+               f"waiting {r.queued + r.in_flight}, cancelled {r.cancelled}")  # fmt: skip
     for title, values in (("skipped", r.skipped), ("waiting", r.deferred), ("failed", r.failures)):
         if values:
             typer.echo(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in sorted(values.items())))

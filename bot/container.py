@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
     from knowledge.config import KnowledgeConfig
     from learning.buttons import ButtonKeys
+    from learning.campaigns import Campaigns
     from learning.content import Library
     from learning.deliveries import Deliveries
     from learning.inbox import Inbox
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from learning.journey import Journey
     from learning.records import RecordStore
     from learning.repository import LearnerRepository
+    from learning.review import Reviews
+    from learning.sends import SendQueue
     from learning.sync import SyncJob
 
 
@@ -122,7 +125,31 @@ class Container:
         """The course engine over the content and the learner records."""
         from learning.journey import Journey
 
-        return Journey(self.library, self.records, pass_mark=self.settings.quiz_pass_mark)
+        return Journey(
+            self.library, self.records, pass_mark=self.settings.quiz_pass_mark,
+            reviews=self.reviews,
+        )  # fmt: skip
+
+    @cached_property
+    def reviews(self) -> Reviews:
+        """Missed quiz questions and their spaced reviews."""
+        from learning.review import Reviews
+
+        return Reviews(self.sessions, self.library)
+
+    @cached_property
+    def send_queue(self) -> SendQueue:
+        """The queue of unprompted sends (planned here; the worker claims with its own name)."""
+        from learning.sends import SendQueue
+
+        return SendQueue(self.sessions)
+
+    @cached_property
+    def campaigns(self) -> Campaigns:
+        """Supervisors' campaigns (the chat menu, the admin API, the CLI)."""
+        from learning.campaigns import Campaigns
+
+        return Campaigns(self.sessions, self.send_queue)
 
     def sync_job(self) -> SyncJob | None:
         """The job that sends outbox events to the configured LRS and Sunbird, if any."""
@@ -189,12 +216,15 @@ class Container:
     def action_services(self) -> ActionServices:
         """What the Rasa actions need."""
         from actions.services import ActionServices
+        from learning.supervisor import Supervision
 
         return ActionServices(
             learners=self.learners,
             journey=self.journey,
             catalog=self.catalog,
             knowledge=self.knowledge,
+            reviews=self.reviews,
+            supervision=Supervision(self.sessions, self.campaigns, self.library, self.catalog),
         )
 
     @cached_property
@@ -276,14 +306,11 @@ class Container:
         """What the gateway needs."""
         from connectors.admin_api import admin_routes
         from connectors.gateway import GatewayServices
-        from learning.campaigns import Campaigns
-        from learning.sends import SendQueue
         from learning.tokens import ApiTokens
 
         policy = self.gateway_policy()
-        queue = SendQueue(self.sessions)  # the gateway reads counts; it never claims sends
         admin = admin_routes(
-            Campaigns(self.sessions, queue), ApiTokens(self.sessions), self.sessions, queue,
+            self.campaigns, ApiTokens(self.sessions), self.sessions, self.send_queue,
             max_body_bytes=policy.max_body_bytes,
         )  # fmt: skip
         return GatewayServices(

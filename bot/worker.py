@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.container import Container
     from connectors.outbound import Outbound
     from connectors.worker import Worker
-    from learning.campaigns import Campaign, Campaigns
+    from learning.campaigns import Campaign
     from learning.sends import SendQueue
 
 logger = logging.getLogger(__name__)
@@ -34,13 +34,6 @@ def send_queue(app: Container) -> SendQueue:
     from learning.sends import SendQueue
 
     return SendQueue(app.sessions, worker=worker_name(app))
-
-
-def campaigns(app: Container) -> Campaigns:
-    """The campaign service."""
-    from learning.campaigns import Campaigns
-
-    return Campaigns(app.sessions, send_queue(app))
 
 
 def outbound_channels(app: Container, concurrency: int) -> dict[str, Outbound]:
@@ -77,7 +70,9 @@ def build_worker(app: Container) -> Worker:
 
     settings = app.settings
     queue = send_queue(app)
-    service = campaigns(app)
+    from learning.campaigns import Campaigns
+
+    service = Campaigns(app.sessions, queue)
     lookup = lru_cache(maxsize=256)(service.find)
 
     def campaign(campaign_id: str) -> Campaign | None:
@@ -114,7 +109,14 @@ def planners(app: Container, queue: SendQueue) -> list[Callable[[], object]]:
         deadline_days=parse_offsets(settings.nudge_deadline_days),
         default_zone=settings.timezone,
     )
-    return [NudgePlanner(app.sessions, queue, app.library, rules, utcnow).plan]
+    found: list[Callable[[], object]] = [
+        NudgePlanner(app.sessions, queue, app.library, rules, utcnow).plan
+    ]
+    if settings.review_nudges:
+        from learning.review import ReviewPlanner
+
+        found.append(ReviewPlanner(app.sessions, queue, app.library, utcnow).plan)
+    return found
 
 
 def run(app: Container) -> int:

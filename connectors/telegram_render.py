@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "courses": "/browse_courses",
     "progress": "/my_progress",
     "stop": "/stop_reminders",
+    "team": "/supervisor_menu",
     "help": "/help",
 }
 
@@ -55,6 +56,7 @@ COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "courses": "Browse courses",
         "progress": "My progress and Karma Points",
         "stop": "Stop reminders",
+        "team": "My team's reminders (supervisors)",
         "help": "What I can do",
     },
     "hi": {
@@ -63,6 +65,7 @@ COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "courses": "कोर्स देखें",
         "progress": "मेरी प्रगति और कर्मा पॉइंट्स",
         "stop": "रिमाइंडर बंद करें",
+        "team": "मेरी टीम के रिमाइंडर (पर्यवेक्षकों के लिए)",
         "help": "मैं क्या कर सकता हूँ",
     },
     "ta": {
@@ -71,6 +74,7 @@ COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "courses": "பாடநெறிகளைப் பார்",
         "progress": "என் முன்னேற்றமும் கர்மா புள்ளிகளும்",
         "stop": "நினைவூட்டல்களை நிறுத்து",
+        "team": "என் குழுவுக்கான நினைவூட்டல்கள் (மேற்பார்வையாளர்கள்)",
         "help": "நான் என்ன செய்ய முடியும்",
     },
 }

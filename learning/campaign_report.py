@@ -24,6 +24,8 @@ class CampaignReport:
     sent: int = 0
     delivered: int = 0
     read: int = 0
+    #: Accepted by the channel, then reported failed by a status callback (WhatsApp).
+    undelivered: int = 0
     failed: int = 0
     unknown: int = 0
     cancelled: int = 0
@@ -53,7 +55,7 @@ def campaign_report(
         )
         for status, reason, n in rows:
             _count(report, status, reason, n)
-        report.delivered, report.read = _receipts(session, campaign_id)
+        report.delivered, report.read, report.undelivered = _receipts(session, campaign_id)
         report.lesson_after, report.course_after = _conversion(session, campaign_id, days, course)
     return report
 
@@ -75,7 +77,7 @@ def _count(report: CampaignReport, status: str, reason: str | None, n: int) -> N
         setattr(report, status, getattr(report, status) + n)
 
 
-def _receipts(session: Session, campaign_id: str) -> tuple[int, int]:
+def _receipts(session: Session, campaign_id: str) -> tuple[int, int, int]:
     learners = func.count(func.distinct(OutboundMessageRow.learner_id))
     base = select(learners).where(OutboundMessageRow.campaign_id == campaign_id)
     reached = or_(
@@ -83,7 +85,9 @@ def _receipts(session: Session, campaign_id: str) -> tuple[int, int]:
     )
     delivered = session.scalar(base.where(reached)) or 0  # a read implies delivery
     read = session.scalar(base.where(OutboundMessageRow.read_at.is_not(None))) or 0
-    return delivered, read
+    accepted = ~OutboundMessageRow.message_id.startswith("failed:")  # refused ones: see sends
+    failed = session.scalar(base.where(OutboundMessageRow.failed_at.is_not(None), accepted))
+    return delivered, read, failed or 0
 
 
 def _conversion(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from learning.content import Library
+from learning.content import Library, pick
 from learning.courses import CourseCatalog
 from learning.lesson import LessonFlow
 from learning.models import utcnow
@@ -24,6 +24,7 @@ from learning.quiz import QuizFlow
 from learning.records import RecordStore
 from learning.replies import Reply
 from learning.repository import Learner
+from learning.review import MissRecorder
 from learning.store import Clock
 
 
@@ -46,13 +47,14 @@ class Journey:
         pass_mark: int = 60,
         clock: Clock = utcnow,
         rng: random.Random | None = None,
+        reviews: MissRecorder | None = None,
     ) -> None:
         self.library = library
         self.records = records
         self._places = Places(library, records, clock)
         self._catalog = CourseCatalog(library, records)
         self._lessons = LessonFlow(library, records, self._places)
-        self._quizzes = QuizFlow(records, self._places, pass_mark, rng or random.Random())
+        self._quizzes = QuizFlow(records, self._places, pass_mark, rng or random.Random(), reviews)
         self._progress = ProgressReport(library, records, self._places)
 
     @property
@@ -76,6 +78,22 @@ class Journey:
         if enrolled is None:
             return [Reply("utter_unknown_course"), *self.browse(learner)]
         return [enrolled, *self.resume(learner, course_id)]
+
+    def continue_course(self, learner: Learner, course_id: str) -> list[Reply]:
+        """A reminder's Continue button, perhaps tapped days later: the course where the
+        learner left it (enrolling first if a campaign recommended it), or a friendly word
+        when it is finished or no longer offered."""
+        course = self.library.get(course_id)
+        if course is None:
+            return [Reply("utter_unknown_course"), *self.browse(learner)]
+        enrollment = self.records.enrollments.get(learner.id, course.id)
+        if enrollment is None:
+            return self.enroll(learner, course.id)
+        if enrollment.completed_at:
+            title = pick(course.title, learner.language, course.source_language)
+            return [Reply("utter_course_already_done", {"course": title})]
+        self.records.enrollments.enroll(learner.id, course.id, course.version)  # now active
+        return self.resume(learner, course.id)
 
     # -- lessons ---------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ starts quizzes, shows questions, records answers and finishes attempts.
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import unicodedata
@@ -18,6 +19,9 @@ from learning.place import Place, Places
 from learning.records import Attempt, RecordStore
 from learning.replies import Reply, button
 from learning.repository import Learner
+from learning.review import MissRecorder
+
+logger = logging.getLogger(__name__)
 
 LETTERS = "ABCD"
 
@@ -96,15 +100,22 @@ class QuizFlow:
         places: Places, events, progress and what comes next.
         pass_mark: The percent of right answers that passes a quiz.
         rng: Shuffles questions and options.
+        reviews: Puts wrongly answered questions into spaced review (None: no review).
     """
 
     def __init__(
-        self, records: RecordStore, places: Places, pass_mark: int, rng: random.Random
+        self,
+        records: RecordStore,
+        places: Places,
+        pass_mark: int,
+        rng: random.Random,
+        reviews: MissRecorder | None = None,
     ) -> None:
         self._records = records
         self._places = places
         self.pass_mark = pass_mark
         self._rng = rng
+        self._reviews = reviews
 
     def start(self, learner: Learner, place: Place, quiz_id: str = "") -> list[Reply]:
         """Start (or continue) a quiz of the place's course: `quiz_id`, else the one due."""
@@ -219,6 +230,11 @@ class QuizFlow:
         )
         if not recorded:
             return Answered([], "stale")
+        if not correct and self._reviews is not None:
+            try:  # the answer is recorded: a review that cannot be kept must not undo the turn
+                self._reviews.record_miss(learner.id, place.course.id, quiz.id, question.id)
+            except Exception:
+                logger.exception("could not put %s/%s into review", quiz.id, question.id)
         lang, src = attempt.language, place.course.source_language
         lesson = place.course.lesson(question.lesson_id)
         answer = question.option(question.answer)

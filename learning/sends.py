@@ -172,13 +172,15 @@ class SendQueue:
             )
             .order_by(SendRow.not_before, SendRow.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
+        with self._sessions() as session:  # a read first: an idle queue takes no write lock
+            if session.scalar(due.limit(1)) is None:
+                return []
         with self._sessions.begin() as session:
             ids = list(
                 session.scalars(
                     update(SendRow)
-                    .where(SendRow.id.in_(due.scalar_subquery()))
+                    .where(SendRow.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
                     .values(status="claimed", worker=self.worker, lease_until=now + self._lease)
                     .returning(SendRow.id)
                 )

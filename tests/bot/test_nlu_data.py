@@ -47,7 +47,10 @@ def test_each_language_form_trains_and_tests_every_intent(form: str) -> None:
         "confirm_name",
         "change_name",
     }  # reached by buttons; typed forms trained
-    for intent in domain["intents"]:
+    # Only meaningful with the button's entities (which review item, which campaign): never typed.
+    payload_only = {"review_answer", "campaign_quick", "campaign_confirm", "campaign_drop",
+                    "campaign_list"}  # fmt: skip
+    for intent in set(domain["intents"]) - payload_only:
         assert len(train.get(intent, [])) >= 6, f"{form}: {intent} has too few examples"
         if intent not in button_only:
             assert len(test.get(intent, [])) >= 7, f"{form}: {intent} is not tested"

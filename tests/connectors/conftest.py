@@ -167,6 +167,7 @@ def running_stack(
         WHATSAPP_VERIFY_TOKEN="e2e-verify",
         KARMABOT_WHATSAPP_API_URL=f"{graph_url}/{graph.version}",
         KARMABOT_WHATSAPP_TEMPLATE="karmabot_update",
+        KARMABOT_QUIET_HOURS="off",  # the worker's sends must not wait for the morning
     )
     try:
         yield stack

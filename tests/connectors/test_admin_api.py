@@ -301,6 +301,7 @@ def test_the_report_counts_sends_deliveries_and_reads(admin: Admin) -> None:
     assert report() == {
         "targeted": 5, "queued": 0, "in_flight": 0, "sent": 2, "failed": 1,
         "skipped": {"opt_out": 1, "no_channel": 1}, "unknown": 0, "cancelled": 0,
-        "delivered": 2, "read": 1, "deferred": {}, "failures": {"bad_number": 1},
+        "delivered": 2, "read": 1, "undelivered": 0, "deferred": {},
+        "failures": {"bad_number": 1},
         "lesson_after": 0, "course_after": 0, "days": 7,
     }  # fmt: skip

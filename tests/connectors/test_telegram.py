@@ -190,7 +190,7 @@ async def test_oversized_and_malformed_bodies_are_refused(bot: Bot) -> None:
 
 async def test_a_replayed_update_id_is_processed_once(bot: Bot) -> None:
     update = bot.updates.text("once")
-    assert (await bot.post(update)).status_code == 200
+    await bot.say(update)  # answered before the next update, so the counts below are exact
     await bot.say(bot.updates.text("twice?"))
     assert (await bot.post(update)).status_code == 200  # still 200: Telegram must not retry
     await bot.say(bot.updates.text("after"))

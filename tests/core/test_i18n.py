@@ -89,6 +89,10 @@ def test_catalog_has_the_responses_the_actions_use(catalog: Catalog) -> None:
         "utter_review_stale", "utter_course_already_done", "campaign_reminder",
         "campaign_deadline", "campaign_new_course", "campaign_custom", "campaign_custom_plain",
         "campaign_sender_default", "utter_not_supervisor",
+        # A supervisor's menu and quick campaigns in chat.
+        "utter_supervisor_menu", "utter_campaign_preview", "utter_campaign_scheduled",
+        "utter_campaign_dropped", "utter_campaign_stale", "utter_campaign_list",
+        "utter_campaign_list_empty", "campaign_text_inactive", "campaign_label_inactive",
     }  # fmt: skip
     assert set(catalog.response_names()) == used
 

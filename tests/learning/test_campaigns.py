@@ -266,3 +266,35 @@ def test_custom_messages_fall_back_by_language_and_fill_placeholders() -> None:
     with pytest.raises(MessageError):
         Message("deadline", course="rti")
     assert Message.from_json(message.to_json()) == message
+
+
+def test_the_report_counts_conversions_within_the_window_and_late_failures(
+    sessions: sessionmaker[Session], org_tree: None
+) -> None:
+    from learning.campaign_report import campaign_report
+    from learning.deliveries import Deliveries
+    from learning.sends import Result
+
+    for lid in ("a", "b", "c"):
+        add_learner(sessions, lid)
+    clock = Clock()
+    campaigns, queue = service(sessions, clock)
+    admin = Actor.operator()
+    campaign = campaigns.create(admin, "All", Cohort(), REMIND)
+    campaigns.send(admin, campaign.id)
+    campaigns.start_due()
+    claimed = {s.learner.id: s.id for s in queue.claim(10, ["telegram"])}
+    queue.mark_sending(list(claimed.values()))
+    queue.finish([Result(i, "sent", message_ids=[f"m-{lid}"]) for lid, i in claimed.items()])
+    log = Deliveries(sessions, clock)
+    for lid in claimed:
+        log.record_sent("telegram", f"m-{lid}", lid, "campaign", campaign.id)
+    log.record_status("telegram", "m-c", "failed", T0 + timedelta(minutes=1), error="gone")
+    with sessions.begin() as session:
+        for lid, days in (("a", 2), ("b", 9)):
+            done = T0 + timedelta(days=days)
+            session.add(LessonCompletionRow(learner_id=lid, course_id="rti", lesson_id="l1",
+                                            language="en", completed_at=done))  # fmt: skip
+    report = campaign_report(sessions, campaign.id, days=7, course="rti")
+    assert (report.targeted, report.sent, report.undelivered) == (3, 3, 1)
+    assert report.lesson_after == 1  # b finished a lesson, but after the 7-day window

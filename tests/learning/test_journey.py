@@ -222,3 +222,21 @@ def test_an_answer_recorded_meanwhile_shows_where_the_learner_is_now(
         answered = conn.execute(sa.text("SELECT count(*) FROM quiz_answers")).scalar()
     assert answered == 1
     engine.dispose()
+
+
+def test_a_reminders_continue_button_works_days_later(
+    setup: tuple[Journey, Learner, sa.Engine],
+) -> None:
+    journey, learner, engine = setup
+    first = journey.continue_course(learner, "demo")  # recommended, not enrolled: enroll
+    assert names(first) == ["utter_enrolled", "utter_lesson_part"]
+    journey.next_step(learner, first[1].args["step"])
+    again = journey.continue_course(learner, "demo")  # days later: where the learner left it
+    assert names(again) == ["utter_lesson_part"]
+    assert again[0].args["body"].endswith("Lesson 1, part two.")
+    assert names(journey.continue_course(learner, "gone-course"))[0] == "utter_unknown_course"
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE enrollments SET completed_at = updated_at"))
+    done = journey.continue_course(learner, "demo")
+    assert names(done) == ["utter_course_already_done"] and done[0].args["course"]
+    engine.dispose()
