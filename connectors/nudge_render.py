@@ -3,7 +3,7 @@ learner's language and script from the catalog."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from connectors.messages import BotMessage, from_nlg
@@ -43,6 +43,13 @@ class Renderer:
         self._catalog = catalog
         self._library = library
         self._campaign = campaign
+        self._campaigns: dict[str, Campaign | None] = {}
+
+    def warm(self, campaign_ids: Iterable[str]) -> None:
+        """Fetch these campaigns now (a database read), so rendering never waits on one."""
+        for campaign_id in campaign_ids:
+            if campaign_id not in self._campaigns:
+                self._campaigns[campaign_id] = self._campaign(campaign_id)
 
     def reply(self, send: Send) -> Reply | None:
         """The reply a send carries; None when its campaign is gone."""
@@ -52,7 +59,10 @@ class Renderer:
             if "name" in args and not args["name"]:
                 args["name"] = NAME_FALLBACK
             return Reply(str(payload["response"]), args, tuple(payload.get("buttons") or ()))
-        campaign = self._campaign(send.campaign_id or "")
+        campaign_id = send.campaign_id or ""
+        if campaign_id not in self._campaigns:
+            self.warm([campaign_id])
+        campaign = self._campaigns[campaign_id]
         if campaign is None:
             return None
         message, learner = campaign.message, send.learner

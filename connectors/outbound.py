@@ -67,7 +67,10 @@ class Outbound(Protocol):
 
 
 class TelegramOutbound:
-    """Telegram through python-telegram-bot's own `Bot`, with a pool sized for `concurrency`."""
+    """Telegram through python-telegram-bot's own `Bot`, with a pool sized for `concurrency`.
+
+    The message ids come back in `Sent`; the worker logs them with the send's result.
+    """
 
     channel = "telegram"
 
@@ -84,7 +87,7 @@ class TelegramOutbound:
     ) -> None:
         request = HTTPXRequest(connection_pool_size=concurrency + 2)
         self.bot = Bot(token, base_url=api_url, base_file_url=file_url, request=request)
-        self._sender = TelegramSender(self.bot, buttons, deliveries, records)
+        self._sender = TelegramSender(self.bot, buttons, deliveries, records, log_sent=False)
 
     async def start(self) -> None:
         """Connect (getMe)."""

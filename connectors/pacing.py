@@ -1,8 +1,10 @@
 """Pacing unprompted sends to each channel's limit, shared by every worker.
 
-With Redis configured, all workers draw from one moving window per channel in Redis (the
-`limits` library), so two workers together still send at most the channel's rate; without it,
-a leaky bucket in the process (`aiolimiter`) paces the one worker.
+Each worker spaces its sends evenly (`aiolimiter` with room for one: no bursts) a little under
+the limit (`MARGIN`), because a send reaches the channel a few milliseconds after it was let
+through and even spacing keeps every one-second window under the limit. With Redis configured,
+all workers also draw from one moving one-second window per channel in Redis (the `limits`
+library), so two workers together still send at most the channel's rate.
 """
 
 from __future__ import annotations
@@ -21,12 +23,20 @@ class Pacer(Protocol):
     async def acquire(self, channel: str) -> None: ...
 
 
+#: The share of the channel's limit a worker's even spacing aims at, and the share the shared
+#: Redis window allows (sends reach the channel a few milliseconds after they are let through).
+MARGIN = 0.97
+SHARED_MARGIN = 0.97
+
+
 class LocalPacer:
     """In-process pacing: `rates` are messages per second per channel (0 or absent: no cap)."""
 
-    def __init__(self, rates: Mapping[str, float]) -> None:
+    def __init__(self, rates: Mapping[str, float], margin: float = MARGIN) -> None:
         self._limiters = {
-            channel: AsyncLimiter(rate, 1.0) for channel, rate in rates.items() if rate > 0
+            channel: AsyncLimiter(2, 2.0 / (rate * margin))  # room for two: even, not bursty
+            for channel, rate in rates.items()
+            if rate > 0
         }
 
     async def acquire(self, channel: str) -> None:
@@ -53,8 +63,9 @@ class RedisPacer:
         uri = url.replace("redis://", "async+redis://", 1)
         self._storage = RedisStorage(uri, key_prefix=prefix, implementation="redispy")
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._spacing = LocalPacer(rates)
         self._items = {
-            channel: RateLimitItemPerSecond(max(1, int(rate)))
+            channel: RateLimitItemPerSecond(max(1, int(rate * SHARED_MARGIN)))
             for channel, rate in rates.items()
             if rate > 0
         }
@@ -64,6 +75,7 @@ class RedisPacer:
         item = self._items.get(channel)
         if item is None:
             return
+        await self._spacing.acquire(channel)
         while not await self._limiter.hit(item, "send", channel):
             stats = await self._limiter.get_window_stats(item, "send", channel)
             await asyncio.sleep(max(0.005, stats.reset_time - time.time()))

@@ -45,6 +45,8 @@ class TelegramSender:
         deliveries: Records every message sent.
         records: Finds certificates by code.
         typing_delay: Seconds a turn runs before "typing…" is shown.
+        log_sent: Record each message sent here; off when the caller records them itself
+            (the worker, in the same transaction as the send's result).
     """
 
     def __init__(
@@ -54,12 +56,14 @@ class TelegramSender:
         deliveries: Deliveries,
         records: CertificateSource,
         typing_delay: float = 0.5,
+        log_sent: bool = True,
     ) -> None:
         self.bot = bot
         self._buttons = buttons
         self._deliveries = deliveries
         self._records = records
         self._typing_delay = typing_delay
+        self._log_sent = log_sent
 
     async def deliver(
         self,
@@ -126,6 +130,8 @@ class TelegramSender:
     async def _record(
         self, message_id: int, learner_id: str | None, kind: str, campaign_id: str | None = None
     ) -> str:
+        if not self._log_sent:
+            return str(message_id)
         await asyncio.to_thread(
             self._deliveries.record_sent, CHANNEL, str(message_id), learner_id, kind, campaign_id
         )

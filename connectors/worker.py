@@ -163,22 +163,42 @@ class Worker:
                 logger.exception("nudge planning failed; next round in %ss", self._plan_every)
 
     async def drain_once(self) -> int:
-        """Claim and process one batch; returns how many sends were claimed."""
-        sends = await asyncio.to_thread(self.queue.claim, self._batch, list(self.outbound))
-        if not sends:
-            await asyncio.to_thread(self.campaigns.settle)
-            return 0
-        live = await asyncio.to_thread(self._sending_campaigns, sends)
-        held = [s.id for s in sends if s.campaign_id and s.campaign_id not in live]
-        await asyncio.to_thread(self.queue.release, held)
+        """Claim due sends and process them, claiming more as soon as there is room (no
+        barrier between batches); returns how many sends were claimed in all."""
+        claimed = 0
+        running: set[asyncio.Task[None]] = set()
         gate_keeper = asyncio.Semaphore(self._concurrency)
 
         async def one(send: Send) -> None:
             async with gate_keeper:
                 await self._process(send)
 
-        await asyncio.gather(*(one(s) for s in sends if s.id not in set(held)))
-        return len(sends)
+        while True:
+            room = self._batch - len(running)
+            sends = await asyncio.to_thread(self._claim, room) if room >= self._batch // 2 else []
+            claimed += len(sends)
+            for send in sends:
+                task = asyncio.create_task(one(send))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if not running:
+                break
+            await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        if not claimed:
+            await asyncio.to_thread(self.campaigns.settle)
+        return claimed
+
+    def _claim(self, limit: int) -> list[Send]:
+        """Claim up to `limit` sends, give back those whose campaign stopped, and have their
+        campaigns ready for rendering (one thread hop)."""
+        sends = self.queue.claim(limit, list(self.outbound))
+        if not sends:
+            return []
+        live = self._sending_campaigns(sends)
+        held = [s.id for s in sends if s.campaign_id and s.campaign_id not in live]
+        self.queue.release(held)
+        self._renderer.warm({s.campaign_id for s in sends if s.campaign_id in live})
+        return [s for s in sends if s.id not in set(held)]
 
     async def _live_campaigns(self, send: Send) -> set[str]:
         """Campaigns still sending, looked up at most every `LIVE_CHECK` seconds, so a pause
@@ -205,7 +225,7 @@ class Worker:
         if blocked is not None:
             await self._finish(blocked)
             return
-        messages = await asyncio.to_thread(self._renderer.messages, send)
+        messages = self._renderer.messages(send)  # campaigns were fetched when claimed
         if not messages:
             await self._finish(Result(send.id, "skipped", reason="nothing_to_send"))
             return
@@ -224,7 +244,8 @@ class Worker:
 
     def _result(self, send: Send, outcome: Sent) -> Result:
         if outcome.status == "sent":
-            return Result(send.id, "sent", message_ids=outcome.message_ids)
+            log = (send.channel or "", send.learner.id, send.kind, send.campaign_id)
+            return Result(send.id, "sent", message_ids=outcome.message_ids, log=log)
         if outcome.status == "failed":
             return Result(send.id, "failed", reason=outcome.reason, error=outcome.error)
         now, error = self._clock(), outcome.error or ""

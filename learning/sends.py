@@ -21,6 +21,7 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.campaign_models import CampaignRow, SendRow
+from learning.channel_models import OutboundMessageRow
 from learning.models import ChannelLinkRow, LearnerRow, aware, utcnow
 from learning.store import Clock, _insert, insert_once
 
@@ -73,6 +74,9 @@ class Result:
     at: datetime | None = None
     message_ids: Sequence[str] = ()
     error: str | None = None
+    #: (channel, learner id, kind, campaign id): log the message ids in `outbound_messages`
+    #: in the same transaction (when the sender did not log them itself).
+    log: tuple[str, str, str, str | None] | None = None
 
 
 @dataclass
@@ -205,8 +209,17 @@ class SendQueue:
             return
         now = self._clock()
         rows = [_finished(result, now) for result in results]
+        logged = [
+            {"channel": r.log[0], "message_id": message_id, "learner_id": r.log[1],
+             "kind": r.log[2], "campaign_id": r.log[3], "created_at": now, "sent_at": now,
+             "permanent": False}
+            for r in results if r.log for message_id in r.message_ids
+        ]  # fmt: skip
         with self._sessions.begin() as session:
             session.execute(update(SendRow), rows)
+            if logged:
+                insert = _insert(session)(OutboundMessageRow).on_conflict_do_nothing()
+                session.execute(insert, logged)
 
     def release(self, ids: Sequence[int]) -> None:
         """Give claimed sends back untried (their campaign was paused or cancelled)."""

@@ -22,6 +22,7 @@ from learning.buttons import ButtonKeys
 from learning.campaign_message import Message
 from learning.campaign_models import SendRow
 from learning.campaigns import Actor, Campaigns
+from learning.channel_models import OutboundMessageRow
 from learning.cohort import Cohort
 from learning.content_loader import load
 from learning.deliveries import Deliveries
@@ -131,6 +132,9 @@ def test_each_learner_gets_one_message_in_their_language(
         deferred = session.scalars(select(SendRow).filter_by(learner_id="learner-1004")).one()
         # 08:00 in New York on 3 December is 13:00 UTC.
         assert deferred.not_before.replace(tzinfo=UTC) == datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
+    with sessions() as session:  # logged with the results, for the campaign's report
+        logged = session.scalars(select(OutboundMessageRow).filter_by(campaign_id=cid)).all()
+        assert sorted(r.learner_id for r in logged) == [en, hi]
     worker.campaigns.settle()
     assert worker.campaigns.find(cid).status == "sending"  # the deferred one is still to go  # type: ignore[union-attr]
 
