@@ -225,8 +225,9 @@ def status(
     if follow:
         _follow(campaign.id)
     r = campaign_report(container().sessions, campaign.id, days, campaign.message.course)
+    upcoming = campaign.next_run_at.isoformat(timespec="minutes") if campaign.next_run_at else "-"
     typer.echo(f"Campaign {campaign.id[:8]} {campaign.name!r}: {campaign.status}, "
-               f"run {campaign.runs}, next run {campaign.next_run_at or '-'}")  # fmt: skip
+               f"run {campaign.runs}, next run {upcoming}")  # fmt: skip
     typer.echo(f"  targeted {r.targeted}, sent {r.sent}, delivered {r.delivered}, read {r.read}, "
                f"failed {r.failed + r.undelivered}, unknown {r.unknown}, "
                f"waiting {r.queued + r.in_flight}, cancelled {r.cancelled}")  # fmt: skip

@@ -7,7 +7,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.channels.measure import PATHS, ChannelRun, measure
+from bench.channels.measure import PATHS, SENDERS, ChannelRun, measure
 from bench.doc import provenance, write_section
 from core.settings import PROJECT_ROOT
 
@@ -43,9 +43,11 @@ def report(runs: list[ChannelRun], turns: int, argv: list[str] | None) -> list[s
         f"One embedded stack with Telegram (webhook mode) and WhatsApp both on, their platforms "
         f"played by the local fakes in tests/fakes. The same turn (`/help`, a rule and a canned "
         f"reply) goes {turns} times down each path per run, the paths interleaved, {len(runs)} "
-        "runs; a channel turn is timed from the webhook POST until the fake platform receives "
-        "the bot's reply. Baseline: the same turn posted straight to Rasa's REST channel in the "
-        "same run. The channels' send pacing and the flood guard are raised for the run.",
+        f"runs, by {SENDERS} senders per path taking turns (so trackers stay as short as a "
+        "learner's); a channel turn is timed from the webhook POST until the fake platform "
+        "receives the bot's reply. Baseline: the same turn posted straight to Rasa's REST "
+        "channel in the same run. The channels' send pacing and the flood guard are raised "
+        "for the run.",
         "",
         "| Path | p50 ms | p95 ms | p50 over direct Rasa | target ≤ 5 ms |",
         "|---|--:|--:|--:|:-:|",

@@ -27,6 +27,9 @@ from tests.fakes.telegram_updates import Updates, user
 from tests.fakes.whatsapp import FakeGraph, Meta, text
 
 SECRET, APP_SECRET = "bench-webhook-secret", "bench-app-secret"
+#: Senders per path, taking turns: a conversation's tracker (read whole on every turn) stays
+#: short, as a learner's does, instead of growing over the whole benchmark.
+SENDERS = 20
 PATHS = ("Rasa REST (direct)", "gateway JSON API", "Telegram webhook", "WhatsApp webhook")
 
 
@@ -87,35 +90,35 @@ class Paths:
         self.updates = Updates(FakeTelegram(), first_id=500_000)
         self.meta = Meta(APP_SECRET, client=self.client)
 
-    async def direct(self, message: str) -> float:
+    async def direct(self, message: str, who: int) -> float:
         started = time.perf_counter()
-        body = {"sender": "bench-direct", "message": message}
+        body = {"sender": f"bench-direct-{who}", "message": message}
         (await self.client.post(f"{self.rasa}/webhooks/rest/webhook", json=body)).raise_for_status()
         return time.perf_counter() - started
 
-    async def api(self, message: str) -> float:
+    async def api(self, message: str, who: int) -> float:
         started = time.perf_counter()
-        body = {"user": "bench-api", "text": message}
+        body = {"user": f"bench-api-{who}", "text": message}
         (await self.client.post(f"{self.gateway}/chat/api", json=body)).raise_for_status()
         return time.perf_counter() - started
 
-    async def telegram_turn(self, message: str) -> float:
+    async def telegram_turn(self, message: str, who: int) -> float:
         before = len(self.telegram.times)
-        update = self.updates.text(message, user(9_000_001, "Bench"))
+        update = self.updates.text(message, user(9_000_001 + who, "Bench"))
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         started = time.perf_counter()
         url = f"{self.gateway}/telegram/webhook"
         (await self.client.post(url, json=update, headers=headers)).raise_for_status()
         return await self.telegram.next_after(before) - started
 
-    async def whatsapp_turn(self, message: str) -> float:
+    async def whatsapp_turn(self, message: str, who: int) -> float:
         before = len(self.whatsapp.times)
-        items = [text("919000900001", message)]
+        items = [text(str(919000900001 + who), message)]
         started = time.perf_counter()
         (await self.meta.post(f"{self.gateway}/whatsapp/webhook", items)).raise_for_status()
         return await self.whatsapp.next_after(before) - started
 
-    def all(self) -> list[Callable[[str], Awaitable[float]]]:
+    def all(self) -> list[Callable[[str, int], Awaitable[float]]]:
         return [self.direct, self.api, self.telegram_turn, self.whatsapp_turn]
 
 
@@ -131,9 +134,9 @@ def _memory(pid: int) -> tuple[float, float]:
 
 async def _run(paths: Paths, turns: int) -> list[PathFigures]:
     times: dict[str, list[float]] = {name: [] for name in PATHS}
-    for _ in range(turns):
+    for turn in range(turns):
         for name, path in zip(PATHS, paths.all(), strict=True):
-            times[name].append(await path("/help") * 1000)
+            times[name].append(await path("/help", turn % SENDERS) * 1000)
     return [
         PathFigures(name, len(v), statistics.median(v), statistics.quantiles(v, n=20)[-1])
         for name, v in times.items()
@@ -172,7 +175,7 @@ def measure(run_dir: Path, runs: int, turns: int) -> list[ChannelRun]:
 
             async def all_runs() -> list[ChannelRun]:
                 paths = Paths(stack_url, rasa_url, telegram_in, graph_in)
-                await _run(paths, 10)  # warm-up: connections, caches, first learners
+                await _run(paths, SENDERS)  # warm-up: connections, caches, the learners
                 results = []
                 for _ in range(runs):
                     figures = await _run(paths, turns)
