@@ -11,14 +11,12 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.container import Container
     from connectors.outbound import Outbound
     from connectors.worker import Worker
-    from learning.campaigns import Campaign
     from learning.sends import SendQueue
 
 logger = logging.getLogger(__name__)
@@ -73,11 +71,6 @@ def build_worker(app: Container) -> Worker:
     from learning.campaigns import Campaigns
 
     service = Campaigns(app.sessions, queue)
-    lookup = lru_cache(maxsize=256)(service.find)
-
-    def campaign(campaign_id: str) -> Campaign | None:
-        return lookup(campaign_id)
-
     policy = DeliveryPolicy(
         quiet=parse_quiet_hours(settings.quiet_hours),
         default_zone=settings.timezone,
@@ -88,7 +81,7 @@ def build_worker(app: Container) -> Worker:
         queue=queue,
         campaigns=service,
         outbound=outbound_channels(app, settings.worker_concurrency),
-        renderer=Renderer(app.catalog, app.library, campaign),
+        renderer=Renderer(app.catalog, app.library, service.find),  # it caches them
         pacer=pacer_for(settings.redis_url, rates),
         policy=policy,
         clock=utcnow,

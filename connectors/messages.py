@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: What a message calls a learner whose name is unknown ({name}, template parameters).
+NAME_FALLBACK = "Karmayogi"
+
 
 @dataclass(frozen=True)
 class Button:

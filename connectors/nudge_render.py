@@ -4,28 +4,14 @@ learner's language and script from the catalog."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from connectors.messages import BotMessage, from_nlg
+from connectors.messages import NAME_FALLBACK, BotMessage, from_nlg
 from core.i18n import Catalog
 from learning.campaigns import Campaign
 from learning.content import Library, pick
+from learning.nudges import format_due
 from learning.replies import Reply
 from learning.sends import Send
-
-#: {name} when the learner's name is unknown.
-NAME_FALLBACK = "Karmayogi"
-
-
-def format_due(value: Any, language: str) -> str:
-    """A date as the learner's language writes it (Babel, long form)."""
-    from babel.core import UnknownLocaleError
-    from babel.dates import format_date
-
-    try:
-        return str(format_date(value, format="long", locale=language.split("-")[0]))
-    except (UnknownLocaleError, ValueError):
-        return str(format_date(value, format="long", locale="en"))
 
 
 class Renderer:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Literal
 
-from connectors.messages import BotMessage
+from connectors.messages import NAME_FALLBACK, BotMessage
 from connectors.whatsapp_api import GraphClient, GraphError
 from connectors.whatsapp_render import (
     ROWS_MAX,
@@ -44,8 +44,6 @@ logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
 #: The WhatsApp error for a free-form message outside the 24-hour window.
 OUTSIDE_WINDOW = 131047
-#: {{1}} of the template when the learner's name is unknown.
-NAME_FALLBACK = "Karmayogi"
 NO_TEMPLATE = (
     "WhatsApp: learner %s is outside the 24-hour window and no template is configured "
     "(KARMABOT_WHATSAPP_TEMPLATE); nothing sent"

@@ -27,6 +27,7 @@ from learning.schedule import parse_weekly
 from learning.sends import SendQueue
 from learning.store import Clock
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STATUSES = ("draft", "scheduled", "sending", "paused", "cancelled", "done")
 
 
@@ -100,12 +101,17 @@ def actor_for(sessions: sessionmaker[Session], learner_id: str, label: str) -> A
         return Actor(label, reach_of(learner.access, learner.organisation), learner_id)
 
 
+def is_weekly(schedule: str) -> bool:
+    """Whether a schedule repeats weekly ("weekly mon 09:30", "mon 09:30")."""
+    return schedule.strip().lower().startswith(("weekly", *WEEKDAYS))
+
+
 def next_run(schedule: str, now: datetime) -> datetime:
     """When a schedule ("now", an ISO time, "weekly mon 09:30") next falls due."""
     text = schedule.strip().lower()
     if text in ("", "now"):
         return now
-    if text.startswith("weekly") or text[:3] in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+    if is_weekly(text):
         return parse_weekly(text).next_run(now - _EPSILON)
     moment = datetime.fromisoformat(schedule.strip())
     if moment.tzinfo is None:
@@ -260,9 +266,7 @@ class Campaigns:
                 )
                 if campaign.message.due_date and campaign.message.course:
                     _set_due(session, self.recipients(campaign), campaign.message)
-                weekly = row.schedule.lower().startswith(
-                    ("weekly", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-                )
+                weekly = is_weekly(row.schedule)
                 row.next_run_at = next_run(row.schedule, now + _EPSILON) if weekly else None
                 row.status = "sending"
                 self._audit(
