@@ -17,10 +17,10 @@ from typing import Literal, Protocol
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from connectors.messages import BotMessage
+from connectors.telegram_request import AiohttpRequest
 from connectors.telegram_send import CertificateSource, TelegramSender
 from connectors.whatsapp_sender import WhatsAppSender
 from learning.buttons import ButtonKeys
@@ -67,7 +67,8 @@ class Outbound(Protocol):
 
 
 class TelegramOutbound:
-    """Telegram through python-telegram-bot's own `Bot`, with a pool sized for `concurrency`.
+    """Telegram through python-telegram-bot's own `Bot` on aiohttp (connectors/telegram_request.py),
+    with a pool sized for `concurrency`.
 
     The message ids come back in `Sent`; the worker logs them with the send's result.
     """
@@ -85,7 +86,7 @@ class TelegramOutbound:
         records: CertificateSource,
         concurrency: int = 16,
     ) -> None:
-        request = HTTPXRequest(connection_pool_size=concurrency + 2)
+        request = AiohttpRequest(connection_pool_size=concurrency + 2)
         self.bot = Bot(token, base_url=api_url, base_file_url=file_url, request=request)
         self._sender = TelegramSender(self.bot, buttons, deliveries, records, log_sent=False)
 

@@ -23,6 +23,8 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from connectors.telegram_request import AiohttpRequest
+
 #: The update kinds the bot asks Telegram for: everything else (edited messages, channel
 #: posts, reactions, …) is never sent to it.
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -146,6 +148,8 @@ def build_application(
         .base_url(config.api_url)
         .base_file_url(config.file_url)
         .rate_limiter(AIORateLimiter(overall_max_rate=config.rate, max_retries=config.max_retries))
+        .request(AiohttpRequest(connection_pool_size=config.max_concurrent + 4))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(ChatOrderedProcessor(config.max_concurrent))
         .job_queue(None)
     )

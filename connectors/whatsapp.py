@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -119,7 +118,6 @@ class WhatsAppChannel:
         records: Learner records (certificates).
         button_keys: Long payloads and paged lists, by key.
         clock: The current time (injected in tests).
-        transport: An httpx transport for the Graph client (tests).
         sleep: How to wait between retries (tests).
     """
 
@@ -135,7 +133,6 @@ class WhatsAppChannel:
         records: RecordStore,
         button_keys: ButtonKeys,
         clock: Clock = utcnow,
-        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.config = config
@@ -144,7 +141,7 @@ class WhatsAppChannel:
         self._clock = clock
         client = GraphClient(
             config.api_url, config.phone_number_id, config.access_token, rate=config.rate,
-            retry=config.retry, timeout=config.timeout_s, transport=transport, sleep=sleep,
+            retry=config.retry, timeout=config.timeout_s, sleep=sleep,
         )  # fmt: skip
         self.sender = WhatsAppSender(
             client, learners=conversation.learners, inbox=inbox, deliveries=deliveries,

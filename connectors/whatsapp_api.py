@@ -1,5 +1,8 @@
 """A small client for the WhatsApp Cloud API (Graph): send messages, upload media.
 
+It runs on aiohttp, as the gateway's Rasa client and PTB's requests do (D26 in
+docs/ARCHITECTURE.md): per call it costs a fraction of httpx's CPU.
+
 Every call is paced by one limiter (80 messages a second by default), and rate limits and
 short outages are retried with exponential back-off and jitter (tenacity), a bounded
 number of times. Graph errors are classified once, here:
@@ -19,13 +22,14 @@ number of times. Graph errors are classified once, here:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import httpx
+import aiohttp
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
@@ -86,27 +90,29 @@ class GraphError(RuntimeError):
         return self.kind is ErrorKind.RECIPIENT
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     try:
-        return float(response.headers["retry-after"])
+        return float(headers["retry-after"])
     except (KeyError, ValueError):
         return None
 
 
-def error_from(response: httpx.Response) -> GraphError:
+def error_from(status: int, headers: Mapping[str, str], body: bytes, reason: str) -> GraphError:
     """The `GraphError` for an error response (Graph's `{"error": {...}}`, or anything)."""
     try:
-        error = response.json().get("error") or {}
+        parsed = json.loads(body)
+        error = (parsed.get("error") if isinstance(parsed, dict) else None) or {}
     except ValueError:
         error = {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
     details = (error.get("error_data") or {}).get("details") if isinstance(error, dict) else None
-    message = str(error.get("message") or response.text[:200] or response.reason_phrase)
+    text = body[:200].decode("utf-8", "replace")
+    message = str(error.get("message") or text or reason)
     return GraphError(
         f"{message} ({details})" if details else message,
         code=code,
-        http_status=response.status_code,
-        retry_after=_retry_after(response),
+        http_status=status,
+        retry_after=_retry_after(headers),
     )
 
 
@@ -135,7 +141,6 @@ class GraphClient:
         rate: Calls per second at most.
         retry: How transient failures are retried.
         timeout: Seconds for one call.
-        transport: An httpx transport (tests).
         sleep: How to wait between tries (tests).
     """
 
@@ -148,24 +153,20 @@ class GraphClient:
         rate: float = 80.0,
         retry: RetryPolicy | None = None,
         timeout: float = 15.0,
-        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._base = f"{base_url.rstrip('/')}/{phone_number_id}"
         self._headers = {"Authorization": f"Bearer {token}"}
         self._rate = rate
         self._retry = retry or RetryPolicy()
-        self._timeout = timeout
-        self._transport = transport
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0))
         self._sleep = sleep
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
         self._limiter: AsyncLimiter | None = None
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None or self._http.is_closed:
-            self._http = httpx.AsyncClient(
-                headers=self._headers, timeout=self._timeout, transport=self._transport
-            )
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
         return self._http
 
     def _wait(self, state: RetryCallState) -> float:
@@ -177,22 +178,37 @@ class GraphClient:
         asked = getattr(error, "retry_after", None) or 0.0
         return max(backoff(state), min(asked, retry.max_s))
 
-    async def _once(self, path: str, **request: Any) -> dict[str, Any]:
+    async def _once(
+        self, path: str, body: dict[str, Any] | None, form: Callable[[], aiohttp.FormData] | None
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {"json": body} if form is None else {"data": form()}
         if self._limiter is None:
             self._limiter = AsyncLimiter(self._rate, 1.0)
         async with self._limiter:
             try:
-                response = await self._client().post(f"{self._base}/{path}", **request)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                message = f"cannot reach the Graph API: {exc!r}"
+                async with self._client().post(f"{self._base}/{path}", **request) as response:
+                    status, answer = response.status, await response.read()
+                    headers, reason = response.headers, response.reason or ""
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                message = f"cannot reach the Graph API: {exc!r}"  # nothing was sent
                 raise GraphError(message, kind=ErrorKind.TRANSIENT) from exc
-            except httpx.HTTPError as exc:  # it may have been sent: never send it again
-                raise GraphError(f"no answer from the Graph API: {exc!r}") from exc
-        if response.is_success:
-            return dict(response.json())
-        raise error_from(response)
+            except (aiohttp.ClientError, TimeoutError) as exc:  # it may have been sent: never
+                raise GraphError(f"no answer from the Graph API: {exc!r}") from exc  # again
+        if 200 <= status < 300:
+            try:
+                return dict(json.loads(answer))
+            except (ValueError, TypeError) as exc:
+                raise GraphError(f"the Graph API answered {status} with no JSON") from exc
+        raise error_from(status, headers, answer, reason)
 
-    async def _post(self, path: str, **request: Any) -> dict[str, Any]:
+    async def _post(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        form: Callable[[], aiohttp.FormData] | None = None,
+    ) -> dict[str, Any]:
+        """POST JSON `body`, or the multipart form `form()` builds (afresh for each try)."""
+
         def log_retry(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
             logger.warning("WhatsApp %s: %s; retry %d", path, error, state.attempt_number)
@@ -207,13 +223,13 @@ class GraphClient:
             before_sleep=log_retry,
             reraise=True,
         )
-        result: dict[str, Any] = await retrying(self._once, path, **request)
+        result: dict[str, Any] = await retrying(self._once, path, body, form)
         return result
 
     async def send(self, to: str, body: dict[str, Any]) -> str:
         """Send one message (`body`: type and content) to `to`; returns its wamid."""
         message = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
-        answer = await self._post("messages", json=message | body)
+        answer = await self._post("messages", message | body)
         try:
             return str(answer["messages"][0]["id"])
         except (KeyError, IndexError, TypeError) as exc:
@@ -221,8 +237,13 @@ class GraphClient:
 
     async def upload(self, data: bytes, filename: str, mime: str) -> str:
         """Upload a media file; returns its media id (valid for 30 days)."""
-        form = {"messaging_product": "whatsapp", "type": mime}
-        answer = await self._post("media", data=form, files={"file": (filename, data, mime)})
+
+        def form() -> aiohttp.FormData:
+            fields = aiohttp.FormData({"messaging_product": "whatsapp", "type": mime})
+            fields.add_field("file", data, filename=filename, content_type=mime)
+            return fields
+
+        answer = await self._post("media", form=form)
         if "id" not in answer:
             raise GraphError(f"the Graph API stored media without an id: {answer}")
         return str(answer["id"])
@@ -230,5 +251,5 @@ class GraphClient:
     async def aclose(self) -> None:
         """Close pooled connections."""
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.close()
             self._http = None

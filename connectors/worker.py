@@ -5,9 +5,9 @@ a batch of due sends, drop those whose campaign was paused or cancelled meanwhil
 rules (opt-out, reachability, quiet hours, the daily nudge cap), and send the rest with up to
 `concurrency` in flight, each after the channel's pacer lets it through. Each send is marked
 `sending` (committed) just before its channel call and finished just after; marks and results
-are written in groups as they come (group commit), so the database keeps up with hundreds of
-sends a second while a worker killed at any moment leaves at most the sends in flight as
-`unknown`, never a duplicate.
+are written together in groups as they come (group commit: one transaction for both kinds),
+so the database keeps up with hundreds of sends a second while a worker killed at any moment
+leaves at most the sends in flight as `unknown`, never a duplicate.
 """
 
 from __future__ import annotations
@@ -121,8 +121,8 @@ class Worker:
         self._clock, self._planners = clock, tuple(planners)
         self._concurrency, self._idle, self._plan_every = concurrency, idle, plan_every
         self._batch = max(concurrency * 4, 32)
-        self._marks: GroupWriter[int] = GroupWriter(queue.mark_sending)
-        self._results: GroupWriter[Result] = GroupWriter(queue.finish)
+        # Marks (ints) and results share one writer: one transaction per group for both.
+        self._writes: GroupWriter[int | Result] = GroupWriter(self._write)
         self._planned_at: datetime | None = None
         self._live: tuple[float, set[str]] = (0.0, set())
         self.stats = WorkerStats()
@@ -234,7 +234,7 @@ class Worker:
         if send.campaign_id and send.campaign_id not in await self._live_campaigns(send):
             await asyncio.to_thread(self.queue.release, [send.id])  # paused meanwhile
             return
-        await self._marks.put(send.id)
+        await self._writes.put(send.id)
         try:
             outcome = await outbound.send(send.learner, messages, send.kind, send.campaign_id)
         except Exception as exc:  # an adapter bug must not leave the send in `sending`
@@ -252,8 +252,12 @@ class Worker:
         reason = outcome.reason or "retry"
         return retry_or_fail(send, now, self._policy, error, outcome.retry_after, reason)
 
+    def _write(self, items: list[int | Result]) -> None:
+        marks = [item for item in items if isinstance(item, int)]
+        self.queue.write(marks, [item for item in items if isinstance(item, Result)])
+
     async def _finish(self, result: Result) -> None:
-        await self._results.put(result)
+        await self._writes.put(result)
         counter = {"sent": "sent", "failed": "failed", "skipped": "skipped",
                    "defer": "deferred", "retry": "retried"}[result.outcome]  # fmt: skip
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)

@@ -8,13 +8,42 @@ learner last wrote on a channel: WhatsApp's 24-hour customer-service window star
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.channel_models import ProcessedUpdateRow
 from learning.models import ChannelLinkRow, aware, utcnow
-from learning.store import Clock, insert_once
+from learning.store import Clock
+
+# Built once: these run on every inbound message, where building and caching a statement
+# per call cost more than the write itself (Core statements, no ORM session sync).
+_LINKS = ChannelLinkRow.__table__.c
+_TOUCH = (
+    update(ChannelLinkRow.__table__)  # type: ignore[arg-type]
+    .where(
+        _LINKS.channel == bindparam("b_channel"),
+        _LINKS.channel_user_id == bindparam("b_user"),
+        or_(_LINKS.last_inbound_at.is_(None), _LINKS.last_inbound_at < bindparam("moment")),
+    )
+    .values(last_inbound_at=bindparam("moment"))
+)
+
+
+@cache
+def _first(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING, for the dialect: a row back means new."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    key = ProcessedUpdateRow.__table__.c.update_id
+    return insert(ProcessedUpdateRow).on_conflict_do_nothing().returning(key)
+
+
+def _seen_first(connection: Connection, channel: str, delivery_id: str, at: datetime) -> bool:
+    values = {"channel": channel, "update_id": delivery_id, "received_at": at}
+    return connection.execute(_first(connection.dialect.name), values).first() is not None
 
 
 class Inbox:
@@ -32,8 +61,7 @@ class Inbox:
     def first_delivery(self, channel: str, delivery_id: str) -> bool:
         """True the first time this delivery id is seen on this channel, False ever after."""
         with self._sessions.begin() as session:
-            values = {"channel": channel, "update_id": delivery_id, "received_at": self._clock()}
-            return insert_once(session, ProcessedUpdateRow, values)
+            return _seen_first(session.connection(), channel, delivery_id, self._clock())
 
     def arrive(
         self, channel: str, delivery_id: str, channel_user_id: str, at: datetime | None = None
@@ -41,10 +69,10 @@ class Inbox:
         """`first_delivery` and `touch` in one transaction: True (and touched) the first time."""
         moment = at or self._clock()
         with self._sessions.begin() as session:
-            values = {"channel": channel, "update_id": delivery_id, "received_at": self._clock()}
-            if not insert_once(session, ProcessedUpdateRow, values):
+            connection = session.connection()
+            if not _seen_first(connection, channel, delivery_id, self._clock()):
                 return False
-            self._touch(session, channel, channel_user_id, moment)
+            self._touch(connection, channel, channel_user_id, moment)
             return True
 
     def touch(self, channel: str, channel_user_id: str, at: datetime | None = None) -> None:
@@ -54,19 +82,11 @@ class Inbox:
         an unknown identity changes nothing.
         """
         with self._sessions.begin() as session:
-            self._touch(session, channel, channel_user_id, at or self._clock())
+            self._touch(session.connection(), channel, channel_user_id, at or self._clock())
 
     @staticmethod
-    def _touch(session: Session, channel: str, channel_user_id: str, moment: datetime) -> None:
-        session.execute(
-            update(ChannelLinkRow)
-            .filter_by(channel=channel, channel_user_id=channel_user_id)
-            .where(
-                (ChannelLinkRow.last_inbound_at.is_(None))
-                | (ChannelLinkRow.last_inbound_at < moment)
-            )
-            .values(last_inbound_at=moment)
-        )
+    def _touch(connection: Connection, channel: str, user: str, moment: datetime) -> None:
+        connection.execute(_TOUCH, {"b_channel": channel, "b_user": user, "moment": moment})
 
     def last_inbound(self, channel: str, channel_user_id: str) -> datetime | None:
         """When this channel user last wrote, if ever."""

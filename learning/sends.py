@@ -195,28 +195,33 @@ class SendQueue:
 
     def mark_sending(self, ids: Sequence[int]) -> None:
         """The write-ahead mark, committed just before these sends go to the channel."""
-        if ids:
-            with self._sessions.begin() as session:
-                session.execute(
-                    update(SendRow)
-                    .where(SendRow.id.in_(ids))
-                    .values(status="sending", attempts=SendRow.attempts + 1)
-                )
+        self.write(ids, ())
 
     def finish(self, results: Sequence[Result]) -> None:
         """Record what became of sends (one transaction)."""
-        if not results:
+        self.write((), results)
+
+    def write(self, marks: Sequence[int], results: Sequence[Result]) -> None:
+        """Write-ahead marks for sends about to go and the results of sends that went, in one
+        transaction (a busy worker's two kinds of write share its commits)."""
+        if not marks and not results:
             return
         now = self._clock()
-        rows = [_finished(result, now) for result in results]
-        logged = [
-            {"channel": r.log[0], "message_id": message_id, "learner_id": r.log[1],
-             "kind": r.log[2], "campaign_id": r.log[3], "created_at": now, "sent_at": now,
-             "permanent": False}
-            for r in results if r.log for message_id in r.message_ids
-        ]  # fmt: skip
         with self._sessions.begin() as session:
-            session.execute(update(SendRow), rows)
+            if marks:
+                session.execute(
+                    update(SendRow)
+                    .where(SendRow.id.in_(marks))
+                    .values(status="sending", attempts=SendRow.attempts + 1)
+                )
+            if results:
+                session.execute(update(SendRow), [_finished(r, now) for r in results])
+            logged = [
+                {"channel": r.log[0], "message_id": message_id, "learner_id": r.log[1],
+                 "kind": r.log[2], "campaign_id": r.log[3], "created_at": now, "sent_at": now,
+                 "permanent": False}
+                for r in results if r.log for message_id in r.message_ids
+            ]  # fmt: skip
             if logged:
                 insert = _insert(session)(OutboundMessageRow).on_conflict_do_nothing()
                 session.execute(insert, logged)

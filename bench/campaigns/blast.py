@@ -3,9 +3,10 @@
     python -m bench.campaigns.blast URL COUNT CONCURRENCY FIRST_CHAT START_AT
 
 Sends COUNT messages like a campaign reminder (HTML text, one inline button) to chats
-FIRST_CHAT… with CONCURRENCY in flight, through PTB's `Bot` with the pool the worker's
-`TelegramOutbound` uses, starting at the wall-clock time START_AT (so that several of these
-processes start together); prints the CPU seconds it spent sending as JSON on exit.
+FIRST_CHAT… with CONCURRENCY in flight, through PTB's `Bot` with the client and pool the
+worker's `TelegramOutbound` uses (PTB on aiohttp), starting at the wall-clock time START_AT
+(so that several of these processes start together); prints the CPU seconds it spent
+sending as JSON on exit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import time
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.request import HTTPXRequest
+
+from connectors.telegram_request import AiohttpRequest
 
 TOKEN = "123456:fake-token"  # FakeTelegram's
 TEXT = (
@@ -35,7 +37,7 @@ def _cpu() -> float:
 
 async def blast(url: str, count: int, concurrency: int, first_chat: int, start: float) -> float:
     """Send `count` messages with `concurrency` in flight; returns the CPU seconds it took."""
-    request = HTTPXRequest(connection_pool_size=concurrency + 2)
+    request = AiohttpRequest(connection_pool_size=concurrency + 2)
     bot = Bot(TOKEN, base_url=url, request=request)
     await bot.initialize()
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Continue", callback_data=BUTTON)]])
