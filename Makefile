@@ -72,7 +72,7 @@ lint: setup  ## ruff, mypy and the layer contract (import-linter, in pyproject.t
 		|| { sed -n '/^Contracts/,$$p' $(LOGS)/lint-imports.log; exit 1; }
 	@grep -E '^Contracts:' $(LOGS)/lint-imports.log
 
-nlu-eval: setup model  ## Intent F1 per language form on the held-out test sets
+nlu-eval: setup model  ## Intent macro F1 per language form: own and independent held-out sets
 	@$(VENV)/bin/karmabot nlu-eval
 
 test: setup model lint validate  ## The whole suite (what CI runs)

@@ -77,6 +77,15 @@ COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "team": "என் குழுவுக்கான நினைவூட்டல்கள் (மேற்பார்வையாளர்கள்)",
         "help": "நான் என்ன செய்ய முடியும்",
     },
+    "bn": {
+        "start": "কর্মবট শুরু করুন",
+        "language": "ভাষা বদলান",
+        "courses": "কোর্স দেখুন",
+        "progress": "আমার অগ্রগতি ও কর্ম পয়েন্ট",
+        "stop": "রিমাইন্ডার বন্ধ করুন",
+        "team": "আমার টিমের রিমাইন্ডার (তত্ত্বাবধায়কদের জন্য)",
+        "help": "আমি কী করতে পারি",
+    },
 }
 
 #: The note shown (as a callback answer) for a button whose key is unknown.
@@ -84,6 +93,7 @@ EXPIRED_BUTTON: dict[str, str] = {
     "en": "This button no longer works. Type what you need, or send /help.",
     "hi": "यह बटन अब काम नहीं करता। जो चाहिए वह लिखें, या /help भेजें।",
     "ta": "இந்தப் பொத்தான் இனி வேலை செய்யாது. தேவையானதைத் தட்டச்சு செய்யவும், அல்லது /help அனுப்பவும்.",
+    "bn": "এই বোতামটি আর কাজ করে না। যা দরকার লিখুন, অথবা /help পাঠান।",
 }
 
 # A sentence ends with punctuation (and closing quotes or brackets) before white space, or at

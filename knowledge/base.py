@@ -33,8 +33,10 @@ class Knowledge(Protocol):
         course: str | None = None,
         *,
         prefer_course: str | None = None,
+        log_gap: bool = True,
     ) -> Answer:
-        """Answer a learner's question, cited, or abstain; `prefer_course` is tried first."""
+        """Answer a learner's question, cited, or abstain; `prefer_course` is tried first;
+        an abstention goes to the gaps log when `log_gap`."""
         ...
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from actions.question import ActionAnswerQuestion
+from actions.question import ActionAnswerQuestion, ActionTryKnowledge
 from actions.services import ActionServices
 from core.settings import PROJECT_ROOT
 from knowledge.documents import Answer, Citation
@@ -22,6 +22,7 @@ class FakeKnowledge:
 
     asked: list[tuple[str, str | None]] = field(default_factory=list)
     preferred: list[str | None] = field(default_factory=list)
+    gaps_logged: list[bool] = field(default_factory=list)
 
     def ask(
         self,
@@ -30,9 +31,11 @@ class FakeKnowledge:
         course: str | None = None,
         *,
         prefer_course: str | None = None,
+        log_gap: bool = True,
     ) -> Answer:
         self.asked.append((question, language))
         self.preferred.append(prefer_course)
+        self.gaps_logged.append(log_gap)
         if "70:20:10" not in question:
             return Answer("I don't know", language or "en", confident=False)
         citation = Citation(
@@ -139,3 +142,34 @@ async def test_a_failing_knowledge_base_gets_an_honest_answer_not_a_crash(
     broken = replace(asking, knowledge=Broken)
     messages, _ = await run(ActionAnswerQuestion(broken), tracker("x", text="what is RTI?"))
     assert [m["text"] for m in messages] == [rendered("utter_dont_know")]
+
+
+async def test_an_unplaced_message_the_content_answers_gets_the_cited_answer(
+    asking: ActionServices, kb: FakeKnowledge, repo: InMemoryLearnerRepository
+) -> None:
+    learner = repo.get_or_create("web", "f1")
+    message = tracker(learner.id, text="that 70:20:10 thing??", intent="nlu_fallback")
+    messages, events = await run(ActionTryKnowledge(asking), message)
+    assert messages[0]["text"].startswith(kb.ask("70:20:10").text) and events == []
+    assert messages[0]["buttons"][0]["payload"].startswith("/read_lesson")
+    assert kb.gaps_logged == [True, True]  # an unplaced message may be a content question
+
+
+async def test_an_unplaced_message_the_content_cannot_answer_gets_didnt_understand_with_help(
+    asking: ActionServices, kb: FakeKnowledge, repo: InMemoryLearnerRepository
+) -> None:
+    learner = repo.get_or_create("web", "f2")
+    message = tracker(learner.id, text="asdf qwerty", intent="nlu_fallback")
+    messages, _ = await run(ActionTryKnowledge(asking), message)
+    assert [m["text"] for m in messages] == [rendered("utter_default")]
+    assert messages[0]["buttons"][0]["payload"] == "/help"
+
+
+async def test_off_topic_chat_gets_cant_help_and_is_not_logged_as_a_content_gap(
+    asking: ActionServices, kb: FakeKnowledge, repo: InMemoryLearnerRepository
+) -> None:
+    learner = repo.get_or_create("web", "f3")
+    message = tracker(learner.id, text="tell me a joke", intent="out_of_scope")
+    messages, _ = await run(ActionTryKnowledge(asking), message)
+    assert [m["text"] for m in messages] == [rendered("utter_out_of_scope")]
+    assert kb.asked == [("tell me a joke", "en")] and kb.gaps_logged == [False]

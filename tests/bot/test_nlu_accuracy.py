@@ -1,4 +1,6 @@
-"""Intent accuracy on the held-out test sets: CI fails below F1 0.85 in any language form."""
+"""Intent accuracy on the held-out sets. CI fails below macro F1 0.85 in any language form of
+the independent set (written blind: tests/nlu/independent/BRIEF.md), and below 0.85 on the
+project's own set too."""
 
 from __future__ import annotations
 
@@ -11,13 +13,16 @@ pytestmark = pytest.mark.stack
 CI_FLOOR = 0.85
 
 
-def test_every_language_form_meets_the_intent_f1_floor() -> None:
+def test_every_language_form_meets_the_macro_f1_floor_on_both_sets() -> None:
     if not (RASA_PYTHON.exists() and MODEL_PATH.exists()):
         pytest.fail("the Rasa environment and model are missing: run `make setup model`")
     scores = evaluate_all()
-    assert [s.language for s in scores] == list(FORMS)
     table = format_table(scores)
     print(table)
+    for name in ("own", "independent"):
+        assert [s.language for s in scores if s.set == name] == list(FORMS), table
     for score in scores:
-        assert score.examples >= 100, f"{score.language}: held-out set too small\n{table}"
-        assert score.f1 >= CI_FLOOR, f"{score.language} below {CI_FLOOR}\n{table}\n{score.errors}"
+        assert score.examples >= 100, f"{score.set} {score.language}: set too small\n{table}"
+        assert score.f1 >= CI_FLOOR, (
+            f"{score.set} {score.language} below {CI_FLOOR}\n{table}\n{score.errors}"
+        )

@@ -348,8 +348,8 @@ async def test_one_chat_is_served_in_order_and_other_chats_meanwhile(bot: Bot) -
 
 
 async def test_commands_are_registered_per_language_and_the_webhook_on_demand(bot: Bot) -> None:
-    assert set(bot.fake.commands) == {("all_private_chats", ""), ("all_private_chats", "hi"),
-                                      ("all_private_chats", "ta")}  # fmt: skip
+    languages = {"", "hi", "ta", "bn"}
+    assert set(bot.fake.commands) == {("all_private_chats", code) for code in languages}
     hindi = {c["command"]: c["description"] for c in bot.fake.commands[("all_private_chats", "hi")]}
     assert hindi["progress"].startswith("मेरी प्रगति") and bot.fake.webhook == {}
     await bot.channel.set_webhook("https://karmabot.example.org/telegram/webhook")

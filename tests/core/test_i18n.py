@@ -182,6 +182,7 @@ def test_language_buttons(catalog: Catalog) -> None:
     rendered = catalog.render("utter_choose_language", "en")
     assert rendered["buttons"] == [
         {"title": "English", "payload": '/choose_language{"language":"en"}'},
+        {"title": "বাংলা", "payload": '/choose_language{"language":"bn"}'},
         {"title": "हिन्दी", "payload": '/choose_language{"language":"hi"}'},
         {"title": "Hindi (Roman)", "payload": '/choose_language{"language":"hi-Latn"}'},
         {"title": "தமிழ்", "payload": '/choose_language{"language":"ta"}'},
@@ -193,14 +194,15 @@ def test_language_buttons(catalog: Catalog) -> None:
 
 def test_languages_and_names(catalog: Catalog) -> None:
     assert catalog.languages()[0] == "en"
-    assert set(catalog.languages()) >= {"en", "hi", "ta"}
+    assert set(catalog.languages()) >= {"en", "hi", "ta", "bn"}
     assert catalog.native_name("hi") == "हिन्दी"
     assert catalog.native_name("ta") == "தமிழ்"
     assert catalog.native_name("hi-Latn") == "Hindi (Roman)"
-    assert catalog.native_name("bn") == "বাংলা"  # not in the catalog: from Babel
+    assert catalog.native_name("bn") == "বাংলা"
+    assert catalog.native_name("mr") == "मराठी"  # not in the catalog: from Babel
     assert catalog.native_name("zz") == "zz"
     assert catalog.has("hi") and catalog.has("hi-IN") and catalog.has("hi-Latn")
-    assert not catalog.has("bn") and not catalog.has("ta-Latn")
+    assert catalog.has("bn") and not catalog.has("mr") and not catalog.has("ta-Latn")
 
 
 def test_hindi_in_latin_script_has_no_devanagari(catalog: Catalog) -> None:
