@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.container import container
+from core.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
@@ -84,41 +85,75 @@ def gaps_command(
         typer.echo(f"{gap.count:5d}  {gap.question}" + (f"  [{tags}]" if tags else ""))
 
 
+OWN_QA = PROJECT_ROOT / "bench" / "knowledge" / "qa.jsonl"
+BLIND = PROJECT_ROOT / "bench" / "knowledge" / "blind"
+
+
 def eval_rag_command(
-    qa: Annotated[Path, typer.Option("--qa", help="JSONL question file.", exists=True)],
+    qa: Annotated[
+        Path | None,
+        typer.Option("--qa", help="One JSONL question file (default: both sets).", exists=True),
+    ] = None,
+    docs: Annotated[
+        Path | None,
+        typer.Option(help="With --qa: answer from these documents alone, not the content."),
+    ] = None,
     json_output: JsonFlag = False,
     mode: Annotated[
         list[str] | None, typer.Option(help="Modes to run (hybrid, dense, bm25); default all.")
     ] = None,
     calibrate: Annotated[
-        bool, typer.Option(help="Also print the threshold that fits this set best (hybrid).")
+        bool,
+        typer.Option(
+            help="Also print the threshold that fits best (hybrid; by default on the own set "
+            "and the blind dev set, never on the blind test set)."
+        ),
     ] = False,
 ) -> None:
-    """Score retrieval and answers: recall@1/@5, MRR, answer-hit, abstention, per language."""
+    """Score retrieval and answers: recall@1/@5, MRR, answer-hit, precision and abstention per
+    language. Without --qa: the project's own set over the content, and the blind test set
+    over documents nobody tuned for (bench/knowledge/blind)."""
     from knowledge import evaluate
     from knowledge.retrieval import MODES
 
+    sets = (
+        [("own", OWN_QA, None), ("blind test", BLIND / "qa.test.jsonl", BLIND / "docs")]
+        if qa is None
+        else [(qa.name, qa, docs)]
+    )
+    tuning = [(OWN_QA, None), (BLIND / "qa.dev.jsonl", BLIND / "docs")] if qa is None else []
     try:
-        questions = evaluate.read_questions(qa)
+        questions = {path: evaluate.read_questions(path) for _, path, _ in sets}
+        questions |= {path: evaluate.read_questions(path) for path, _ in tuning if calibrate}
     except evaluate.QAFileError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from None
-    modes = [m for m in MODES if not mode or m in mode]
     kb = _base()
     if kb.is_empty():
         typer.secho("karmabot: nothing ingested yet; run `karmabot ingest content/`", err=True)
         raise typer.Exit(1)
-    results = evaluate.run(kb, questions, modes)
-    summary = evaluate.report(results, kb.config.threshold)
-    if calibrate and "hybrid" in results:
-        threshold, rate = evaluate.calibrate(results["hybrid"])
-        summary["calibrated"] = {"threshold": threshold, "correct": round(rate, 4)}
+    modes = [m for m in MODES if not mode or m in mode]
+    summaries, calibration = {}, []
+    for name, path, folder in sets:
+        base = kb if folder is None else evaluate.separate_base(kb, folder)
+        results = evaluate.run(base, questions[path], modes)
+        summaries[name] = evaluate.report(results, kb.config.threshold)
+        if qa is not None and "hybrid" in results:
+            calibration += results["hybrid"]
+    for path, folder in tuning if calibrate else []:
+        base = kb if folder is None else evaluate.separate_base(kb, folder)
+        calibration += evaluate.run(base, questions[path], ["hybrid"])["hybrid"]
+    best = evaluate.calibrate(calibration) if calibrate and calibration else None
     if json_output:
-        _echo_json(summary)
+        out: dict[str, object] = dict(summaries) if qa is None else dict(summaries[qa.name])
+        if best is not None:
+            out["calibrated"] = {"threshold": best[0], "correct": round(best[1], 4)}
+        _echo_json(out)
         return
-    typer.echo(evaluate.markdown(summary))
-    if "calibrated" in summary:
-        best = summary["calibrated"]
-        typer.echo(
-            f"Best threshold on this set: {best['threshold']:.3f} ({best['correct']:.1%} right)"
-        )
+    for name, summary in summaries.items():
+        if qa is None:
+            typer.echo(f"## {name}\n")
+        typer.echo(evaluate.markdown(summary))
+    if best is not None:
+        where = "this set" if qa is not None else "the own set and the blind dev set"
+        typer.echo(f"Best threshold on {where}: {best[0]:.3f} ({best[1]:.1%} right)")

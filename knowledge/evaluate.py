@@ -4,8 +4,15 @@ Each line of the file is {"id", "lang", "q", "expect_any": [...], "expect_none":
 optionally "course" (ask within a course) and "content_lang" (use only content in these
 languages, e.g. "en" to measure Hindi questions over English-only content; such questions
 are reported under "hi→en"). A question is a hit when an expected string is in the answer
-or in a cited passage; an `expect_none` question is right when the answer abstains.
-Dense-only, BM25-only and hybrid retrieval run side by side with the same answer logic.
+or in a cited passage; an `expect_none` question is right when the answer abstains. Of the
+hits, *precise* counts those whose fact is in the first 300 characters of the answer text
+itself (what the learner reads first). Dense-only, BM25-only and hybrid retrieval run side
+by side with the same answer logic.
+
+Two sets are kept (`karmabot eval rag` runs both): the project's own questions over the
+sample courses (bench/knowledge/qa.jsonl), and a blind set over documents nobody tuned for
+(bench/knowledge/blind: dev for calibrating, test for reporting), scored over a knowledge
+base of those documents alone (`separate_base`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from knowledge.text import normalize
 
 #: Ranks beyond this count as misses for recall and MRR.
 EVAL_DEPTH = 20
+#: A precise answer has its fact within this many characters of its start.
+PRECISE_CHARS = 300
 
 
 class QAFileError(ValueError):
@@ -60,6 +69,7 @@ class Outcome:
     hit: bool
     top_hit: bool
     seconds: float
+    precise: bool = False
 
 
 @dataclass
@@ -73,6 +83,7 @@ class Scores:
     recall5: float | None = None
     mrr: float | None = None
     answer_hit: float | None = None
+    precise: float | None = None
     abstention: float | None = None
     false_abstention: float | None = None
     ms: float = 0.0
@@ -134,7 +145,9 @@ def _outcome(
     texts = [answer.text] + [r.text for r in cited.values()]
     top_hit = not question.expect_none and any(_contains(t, question.expect_any) for t in texts)
     hit = top_hit and answer.confidence >= threshold
-    return Outcome(question, rank, answer.confidence, hit, top_hit, seconds)
+    precise = not question.expect_none and _contains(answer.text[:PRECISE_CHARS],
+                                                     question.expect_any)  # fmt: skip
+    return Outcome(question, rank, answer.confidence, hit, top_hit, seconds, precise)
 
 
 def run(
@@ -174,7 +187,9 @@ def aggregate(outcomes: Sequence[Outcome], threshold: float) -> Scores:
         scores.recall1 = sum(o.rank == 1 for o in answerable) / n
         scores.recall5 = sum(o.rank is not None and o.rank <= 5 for o in answerable) / n
         scores.mrr = sum(1.0 / o.rank for o in answerable if o.rank) / n
-        scores.answer_hit = sum(o.top_hit and o.confidence >= threshold for o in answerable) / n
+        hits = [o for o in answerable if o.top_hit and o.confidence >= threshold]
+        scores.answer_hit = len(hits) / n
+        scores.precise = sum(o.precise for o in hits) / len(hits) if hits else None
         scores.false_abstention = sum(o.confidence < threshold for o in answerable) / n
     if unanswerable:
         scores.abstention = sum(o.confidence < threshold for o in unanswerable) / len(unanswerable)
@@ -232,17 +247,34 @@ def calibrate(outcomes: Sequence[Outcome]) -> tuple[float, float]:
 def markdown(summary: dict[str, Any]) -> str:
     """The report as Markdown tables (one per mode)."""
     lines = [f"Threshold {summary['threshold']:.2f}", ""]
-    header = "| language | n | recall@1 | recall@5 | MRR | answer-hit | abstention | ms |"
+    header = (
+        "| language | n | recall@1 | recall@5 | MRR | answer-hit | fact ≤ 300 chars "
+        "| abstention | ms |"
+    )
     for mode, table in summary["modes"].items():
-        lines += [f"**{mode}**", "", header, "|" + "---|" * 8]
+        lines += [f"**{mode}**", "", header, "|" + "---|" * 9]
         for group, s in table.items():
             abst = f"{s['abstention']:.2f} ({s['unanswerable']})" if s["unanswerable"] else "–"
             hit = f"{s['answer_hit']:.2f} ({s['answerable']})" if s["answerable"] else "–"
             ranks = [
                 f"{s[k]:.2f}" if s[k] is not None else "–" for k in ("recall1", "recall5", "mrr")
             ]
+            precise = f"{s['precise']:.2f}" if s.get("precise") is not None else "–"
             lines.append(
-                f"| {group} | {s['n']} | {' | '.join(ranks)} | {hit} | {abst} | {s['ms']:.0f} |"
+                f"| {group} | {s['n']} | {' | '.join(ranks)} | {hit} | {precise} | {abst} "
+                f"| {s['ms']:.0f} |"
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def separate_base(kb: KnowledgeBase, docs: Path) -> KnowledgeBase:
+    """A knowledge base over the files in `docs` alone, beside the learners' one (its own
+    folder and collection under the data directory), sharing the loaded model; ingested
+    incrementally, so a second run only reads the manifest."""
+    config = kb.config.with_(
+        data_dir=kb.config.data_dir / "eval" / docs.name, collection=f"karmabot-eval-{docs.name}"
+    )
+    base = KnowledgeBase(config, embedder=kb.embedder, glossary=kb.glossary)
+    base.ingest([docs], progress=False)
+    return base
