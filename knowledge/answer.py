@@ -1,9 +1,13 @@
-"""Answers: the best passage, trimmed to one chat message, cited; or an honest "I don't know".
+"""Answers: the sentences that answer, from the best passage, cited; or "I don't know".
 
-The passage is given in the learner's language when the lesson exists in it (a passage found
-in another language is swapped for its translation). Below the confidence threshold the
-answer abstains and the question goes to the gaps log. Sentences that look like instructions
-to a model ("ignore previous instructions ...") are never part of an answer.
+Within each of the best passages the one to three sentences that cover the question best are
+chosen (`knowledge.sentences`: never a heading, byline or an FAQ's question alone), and the
+passage's confidence is rebuilt from how much of the question those sentences cover, so the
+answer is what the learner needs to read, and the citation still points to the passage. A
+lesson passage is given in the learner's language when the lesson exists in it (a passage
+found in another language is swapped for its translation, shown whole, trimmed). Below the
+confidence threshold the answer abstains and the question goes to the gaps log. Sentences that
+look like instructions to a model ("ignore previous instructions ...") are never part of an answer.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ import logging
 import re
 from collections.abc import Callable
 
+from knowledge.confidence import blend
 from knowledge.config import KnowledgeConfig
 from knowledge.documents import Answer, Citation, Hit
 from knowledge.gaps import GapLog
 from knowledge.query import QueryPlan
 from knowledge.retrieval import Filters, Mode, Retriever
+from knowledge.sentences import best_window
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +52,6 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 SCORED = 5
-#: Passages of the same lesson within this much confidence of the best join the answer.
-CLOSE = 0.05
 _SENTENCE = re.compile(r"(?<=[.?!।])\s+|\n+")
 
 Generator = Callable[[str, list[Hit], str], str | None]
@@ -163,17 +167,42 @@ class Answerer:
         if query.empty:
             return Answer(in_language(ASK_SOMETHING, learner), learner, False)
         hits = self.retriever.search(query, Filters(course, languages), mode, max(depth, SCORED))
-        scored = [
-            (hit, hit.confidence or 0.0)
-            for hit in self.retriever.score(query, hits[:SCORED])
-            if display(hit)
-        ]
+        scored, texts = self._windows(query, self.retriever.score(query, hits[:SCORED]))
         if not scored or scored[0][1] < self.config.threshold:
             top = scored[0][1] if scored else 0.0
             if log_gap and self.gaps is not None:
                 self.gaps.record(query.text, learner, course or "", top)
             return Answer(in_language(DONT_KNOW, learner), learner, False, (), top, tuple(hits))
-        return self._answer(query, learner, scored, hits)
+        return self._answer(query, learner, scored, hits, texts)
+
+    def _windows(
+        self, query: QueryPlan, hits: list[Hit]
+    ) -> tuple[list[tuple[Hit, float]], dict[str, str]]:
+        """Each passage's answering sentences, and its confidence rebuilt from how much of
+        the question those sentences cover (best first); passages that are all scaffolding
+        drop out. A passage swapped for its translation into the learner's language keeps its
+        confidence and is shown whole, trimmed: its sentences cannot be matched to a question
+        in another language word by word."""
+        index, stop = self.retriever.index, self.retriever.glossary.stopwords
+        reads = self.retriever.reads(query)
+        limit = self.config.max_answer_chars
+        scored: list[tuple[Hit, float]] = []
+        texts: dict[str, str] = {}
+        for hit in hits:
+            text = display(hit)
+            if hit.origin:
+                keep = {t for g in query.groups for t in g.tokens}
+                texts[hit.id] = trim(text, limit, keep, stop)
+                scored.append((hit, hit.confidence or 0.0))
+                continue
+            heading = str(hit.metadata.get("heading") or hit.metadata.get("title") or "")
+            window = best_window(query, text, heading, index, stop, limit)
+            if window is None:
+                continue
+            confidence = blend(window.coverage, hit.similarity, reads)
+            texts[hit.id] = window.text
+            scored.append((hit, confidence))
+        return sorted(scored, key=lambda pair: -pair[1]), texts
 
     def _preferring(
         self,
@@ -199,10 +228,10 @@ class Answerer:
         learner: str,
         scored: list[tuple[Hit, float]],
         hits: list[Hit],
+        texts: dict[str, str],
     ) -> Answer:
         chosen, score = scored[0]
-        passages = self._passages(scored)
-        citations = [cite(hit, s) for hit, s in passages]
+        citations = [cite(chosen, score)]
         if chosen.origin:  # the passage found, of which the answer is the translation
             found = self.retriever.store.get([chosen.origin]).get(chosen.origin)
             if found is not None:
@@ -213,16 +242,7 @@ class Answerer:
                 break
             if other >= self.config.threshold and hit.id not in {c.chunk_id for c in citations}:
                 citations.append(cite(hit, other))
-        if len(passages) > 1:
-            ordered = sorted(
-                passages,
-                key=lambda p: (p[0].metadata.get("section", 0), p[0].metadata.get("part", 0)),
-            )
-            text = "\n\n".join(display(hit) for hit, _ in ordered)
-        else:
-            keep = {t for g in query.groups for t in g.tokens}
-            stop = self.retriever.glossary.stopwords
-            text = trim(display(chosen), self.config.max_answer_chars, keep, stop)
+        text = texts.get(chosen.id) or display(chosen)
         language = str(chosen.metadata.get("language") or learner)
         if self.generator is not None:
             context = [chosen] + [h for h, s in scored[1:3] if s >= self.config.threshold]
@@ -231,28 +251,6 @@ class Answerer:
                 return Answer(in_language(DONT_KNOW, learner), learner, False, (), score)
             text, language = generated, learner
         return Answer(text, language, True, tuple(citations), score, tuple(hits))
-
-    def _passages(self, scored: list[tuple[Hit, float]]) -> list[tuple[Hit, float]]:
-        """The best passage, with close runners-up from the same lesson when they fit too.
-
-        "Within how many days …?" is then answered with the general limit and its exceptions
-        together, in reading order, still in one chat message.
-        """
-        best, top = scored[0]
-        meta = best.metadata
-        chosen = [(best, top)]
-        size = len(display(best))
-        if not meta.get("lesson"):
-            return chosen
-        floor = max(self.config.threshold, top - CLOSE)
-        for hit, score in scored[1:]:
-            other = hit.metadata
-            same = all(other.get(k) == meta.get(k) for k in ("course", "lesson", "language"))
-            extra = len(display(hit)) + 2
-            if same and score >= floor and size + extra <= self.config.max_answer_chars:
-                chosen.append((hit, score))
-                size += extra
-        return chosen
 
     def _generate(self, question: str, passages: list[Hit], language: str) -> str | None:
         assert self.generator is not None
