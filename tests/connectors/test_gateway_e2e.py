@@ -162,3 +162,13 @@ def test_web_chat_page_is_served(stack: str) -> None:
     page = httpx.get(f"{stack}/", timeout=10)
     assert page.status_code == 200
     assert "chat/api" in page.text and "<button" in page.text
+
+
+def test_a_message_nobody_can_place_gets_didnt_understand_with_help(stack: str) -> None:
+    """Not understood: tried against the knowledge base (no confident answer), then the
+    "didn't understand" reply with its help button (rules: nlu_fallback → action_try_knowledge)."""
+    learner = Learner(stack)
+    learner.say("hello")
+    replies = learner.say("qwzx vbnm plkj trrr")
+    assert "didn't understand" in texts(replies), replies
+    assert "/help" in payloads(replies)
