@@ -54,13 +54,33 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_INVISIBLE).strip()
 
 
+#: Messages in a row in another supported language's script after which the conversation
+#: switches to it, as if the learner had tapped the offer (D28 in docs/ARCHITECTURE.md).
+SWITCH_AFTER = 3
+
+
 class LanguageOffers:
-    """Remembers which language switches were offered, so a learner is asked once a day."""
+    """Remembers which language switches were offered, so a learner is asked once a day, and
+    how many messages in a row each learner wrote in another language's script."""
 
     def __init__(self, cooldown_s: float = 86_400.0, max_entries: int = 100_000) -> None:
         self._cooldown = cooldown_s
         self._max = max_entries
         self._offered: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._streaks: OrderedDict[str, tuple[str, int]] = OrderedDict()
+
+    def streak(self, learner_id: str, language: str | None) -> int:
+        """Count this message: how many in a row (this one included) were in `language`'s
+        script; None (any other script, or Latin letters) ends the run."""
+        if language is None:
+            self._streaks.pop(learner_id, None)
+            return 0
+        previous, count = self._streaks.pop(learner_id, (language, 0))
+        count = count + 1 if previous == language else 1
+        self._streaks[learner_id] = (language, count)
+        while len(self._streaks) > self._max:
+            self._streaks.popitem(last=False)
+        return count
 
     @staticmethod
     def candidate(text: str, supported: set[str]) -> str | None:
@@ -113,7 +133,8 @@ class Conversation:
 
     Ordinary turns touch the learner store only on first contact: the learner id behind a
     channel identity never changes, so it is cached. The learner's record is read only when a
-    reply depends on it (a declined message, or a possible language offer).
+    reply depends on it (a declined message, or a message in an Indian script, which may set,
+    offer or switch the language).
 
     Args:
         rasa: Client for Rasa's REST channel.
@@ -208,13 +229,39 @@ class Conversation:
             if switched is not None:
                 return switched
         metadata = {"channel": inbound.channel, "channel_user_id": inbound.user_id}
-        replies = await self.rasa.send(learner_id, text, metadata)
         offer = self.offers.candidate(text, self._supported)
-        if offer:  # read after the turn: the turn itself may have switched the language
+        if offer is None:
+            self.offers.streak(learner_id, None)
+            return await self.rasa.send(learner_id, text, metadata)
+        switched, may_offer = await self._follow_script(learner_id, offer, metadata)
+        replies = switched + await self.rasa.send(learner_id, text, metadata)
+        if may_offer:  # read after the turn: it may have switched the language itself
             learner = await self._learner(learner_id)
             if learner.language != offer and self.offers.first_today(learner_id, offer):
                 replies.append(self._offer_message(offer))
         return replies
+
+    async def _follow_script(
+        self, learner_id: str, language: str, metadata: dict[str, str]
+    ) -> tuple[list[BotMessage], bool]:
+        """The language a message's script points to, before the turn: a learner who has not
+        chosen one is answered in it (the welcome keeps every language one tap away); one who
+        keeps writing in it, `SWITCH_AFTER` messages in a row, is switched to it as if they
+        had tapped the offer. Returns the switch's replies, if it happened, and whether a
+        switch may still be offered after the turn."""
+        learner = await self._learner(learner_id)
+        if learner.language == language:
+            self.offers.streak(learner_id, None)
+            return [], False
+        if not learner.language_chosen:
+            set_language = partial(self.learners.set_language, chosen=False)
+            await asyncio.to_thread(set_language, learner_id, language)
+            return [], False
+        if self.offers.streak(learner_id, language) < SWITCH_AFTER:
+            return [], True
+        self.offers.streak(learner_id, None)
+        payload = f'/choose_language{{"language":"{language}"}}'
+        return await self.rasa.send(learner_id, payload, metadata), False
 
     async def _switch_reminders(self, learner_id: str, enabled: bool) -> list[BotMessage] | None:
         """Opt out (always) or back in (only when out: "start" may mean a lesson otherwise)."""

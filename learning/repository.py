@@ -56,7 +56,9 @@ class LearnerRepository(Protocol):
         language: str | None = None,
         username: str | None = None,
     ) -> Learner: ...
-    def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner: ...
+    def set_language(
+        self, learner_id: str, language: str, script: str = "native", *, chosen: bool = True
+    ) -> Learner: ...
     def set_reminders(self, learner_id: str, enabled: bool, source: str = "chat") -> Learner: ...
     def link_channel(self, learner_id: str, channel: str, channel_user_id: str) -> Learner: ...
     def confirm_name(self, learner_id: str, name: str) -> Learner: ...
@@ -157,8 +159,11 @@ class SqlLearnerRepository:
             session.flush()
             return _to_learner(row)
 
-    def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner:
-        return self._update(learner_id, language=language, script=script, language_chosen=True)
+    def set_language(
+        self, learner_id: str, language: str, script: str = "native", *, chosen: bool = True
+    ) -> Learner:
+        """Set the language; `chosen=False` when guessed (the learner is still asked)."""
+        return self._update(learner_id, language=language, script=script, language_chosen=chosen)
 
     def confirm_name(self, learner_id: str, name: str) -> Learner:
         """Set the name certificates carry, as the learner confirmed or typed it."""
@@ -262,8 +267,11 @@ class InMemoryLearnerRepository:
             self._learners[learner_id] = updated
             return updated
 
-    def set_language(self, learner_id: str, language: str, script: str = "native") -> Learner:
-        return self._update(learner_id, language=language, script=script, language_chosen=True)
+    def set_language(
+        self, learner_id: str, language: str, script: str = "native", *, chosen: bool = True
+    ) -> Learner:
+        """Set the language; `chosen=False` when guessed (the learner is still asked)."""
+        return self._update(learner_id, language=language, script=script, language_chosen=chosen)
 
     def confirm_name(self, learner_id: str, name: str) -> Learner:
         return self._update(learner_id, name=normal_name(name), name_confirmed=True)

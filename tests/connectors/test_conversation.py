@@ -55,7 +55,8 @@ async def test_blank_and_invisible_text_is_ignored(setup: Any) -> None:
 
 
 async def test_devanagari_from_an_english_learner_gets_one_switch_offer(setup: Any) -> None:
-    conversation, _, _ = setup
+    conversation, _, repo = setup
+    repo.set_language(repo.get_or_create("web", "asha").id, "en")
     first = await conversation.handle(Inbound("web", "asha", "मेरी प्रगति दिखाओ"))
     payloads = [b.payload for m in first for b in m.buttons]
     assert '/choose_language{"language":"hi"}' in payloads
@@ -71,6 +72,31 @@ async def test_no_offer_for_the_learners_own_language_or_payloads(setup: Any) ->
     assert len(await conversation.handle(Inbound("web", "ravi", "मदद"))) == 1
     payload = '/choose_language{"language":"ta"}'
     assert len(await conversation.handle(Inbound("web", "ravi", payload))) == 1
+
+
+async def test_a_first_message_in_tamil_script_is_answered_in_tamil_not_yet_chosen(
+    setup: Any,
+) -> None:
+    conversation, rasa, repo = setup
+    replies = await conversation.handle(Inbound("web", "murugan", "வணக்கம்"))
+    learner = repo.get_by_channel("web", "murugan")
+    assert (learner.language, learner.language_chosen) == ("ta", False)  # welcome asks still
+    assert [t for _, t, _ in rasa.sent] == ["வணக்கம்"] and len(replies) == 1  # no offer
+
+
+async def test_three_messages_in_a_row_in_another_script_switch_the_language(
+    setup: Any,
+) -> None:
+    conversation, rasa, repo = setup
+    repo.set_language(repo.get_or_create("web", "anjali").id, "en")
+    await conversation.handle(Inbound("web", "anjali", "আমার অগ্রগতি"))  # offered once
+    await conversation.handle(Inbound("web", "anjali", "ok"))  # Latin letters end the run
+    await conversation.handle(Inbound("web", "anjali", "কোর্স দেখাও"))
+    await conversation.handle(Inbound("web", "anjali", "আমার অগ্রগতি"))
+    assert not any(t.startswith("/choose_language") for _, t, _ in rasa.sent)
+    replies = await conversation.handle(Inbound("web", "anjali", "সাহায্য"))
+    assert [t for _, t, _ in rasa.sent[-2:]] == ['/choose_language{"language":"bn"}', "সাহায্য"]
+    assert len(replies) == 2  # the switch's reply, then the answer to the message
 
 
 def test_offers_skip_unsupported_languages_latin_text_and_repeats() -> None:
@@ -113,7 +139,7 @@ async def test_ordinary_turns_do_not_touch_the_store_after_first_contact() -> No
     for text in ["my progress", "next", "b", "mera progress dikhao"]:
         await conversation.handle(Inbound("telegram", "7", text))
     assert first == 1 and repo.calls == first
-    await conversation.handle(Inbound("telegram", "7", "मदद"))  # may need an offer: one read
+    await conversation.handle(Inbound("telegram", "7", "मदद"))  # Indian script: one read
     assert repo.calls == first + 1
 
 

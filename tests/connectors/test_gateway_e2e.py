@@ -97,14 +97,27 @@ def test_language_persists_for_a_returning_learner(stack: str) -> None:
     assert has_tamil(texts(again.say("help")))
 
 
-def test_writing_in_another_script_offers_a_switch(stack: str) -> None:
+def test_a_first_message_in_tamil_gets_the_welcome_in_tamil_with_every_language_a_tap_away(
+    stack: str,
+) -> None:
+    welcome = Learner(stack).say("வணக்கம்")
+    assert has_tamil(texts(welcome)), welcome
+    assert {'/choose_language{"language":"en"}', '/choose_language{"language":"bn"}'} <= set(
+        payloads(welcome)
+    )
+
+
+def test_writing_in_another_script_offers_a_switch_then_switches(stack: str) -> None:
     learner = Learner(stack)
     learner.say("hello")
+    learner.say('/choose_language{"language":"en"}')
     reply = learner.say("मेरी प्रगति दिखाओ")
     assert '/choose_language{"language":"hi"}' in payloads(reply)
-    # Accepting the offer switches every later reply to Hindi.
-    learner.say('/choose_language{"language":"hi"}')
-    assert has_devanagari(texts(learner.say("help")))
+    # Ignoring the offer and writing on in Hindi: the third message in a row switches.
+    assert not has_devanagari(texts(learner.say("कोर्स दिखाओ")))
+    switched = learner.say("मदद")
+    assert has_devanagari(texts(switched)), switched
+    assert has_devanagari(texts(learner.say("help")))  # and it stays switched
 
 
 def test_sticker_and_oversized_text_get_an_answer_and_change_nothing(stack: str) -> None:
