@@ -18,7 +18,7 @@ from knowledge.documents import Chunk, Document
 CHUNK_SIZE = 700
 CHUNK_OVERLAP = 80
 #: Bump when chunk boundaries or metadata change (files are then re-ingested).
-VERSION = "2"
+VERSION = "3"
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 _PARAGRAPH = "\u00b6\u00b6"  # stands in for blank lines, which the header splitter drops
 _SEPARATORS = ["\n\n", "\n", "। ", ". ", "? ", "! ", "; ", ", ", " ", ""]

@@ -19,6 +19,7 @@ import yaml
 
 from core.scripts import language_for_script
 from knowledge.documents import Document
+from knowledge.plaintext import structure
 from knowledge.text import dominant_script
 
 SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html",
@@ -115,7 +116,8 @@ def _read_text(path: Path) -> str:
 
 
 def _text(path: Path) -> tuple[str, dict[str, Any]]:
-    return _read_text(path), {"title": path.stem}
+    """Plain text, with its title, section headings and FAQ questions marked as headings."""
+    return structure(_read_text(path)), {"title": path.stem}
 
 
 def _markdown(path: Path) -> tuple[str, dict[str, Any]]:
