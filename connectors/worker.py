@@ -170,8 +170,10 @@ class Worker:
         gate_keeper = asyncio.Semaphore(self._concurrency)
 
         async def one(send: Send) -> None:
-            async with gate_keeper:
-                await self._process(send)
+            async with gate_keeper:  # a slot for the channel call, not for recording it
+                result = await self._attempt(send)
+            if result is not None:
+                await self._finish(result)
 
         while True:
             room = self._batch - len(running)
@@ -215,7 +217,14 @@ class Worker:
         ids = {s.campaign_id for s in sends if s.campaign_id}
         return self.campaigns.sending(ids) if ids else set()
 
-    async def _process(self, send: Send) -> None:
+    async def _attempt(self, send: Send) -> Result | None:
+        """Apply the rules and make the channel call; the result to record, or None when the
+        send went back to the queue (its campaign was paused meanwhile).
+
+        The write-ahead mark is committed before the call; the result is recorded by the
+        caller after the call's concurrency slot is free, so the next send need not wait for
+        this one's commit (a kill in between leaves the row `sending`, reported as unknown).
+        """
         now = self._clock()
         sent_today: list[datetime] = []
         if send.kind != "campaign":
@@ -223,24 +232,22 @@ class Worker:
             sent_today = await asyncio.to_thread(self.queue.sent_since, send.learner.id, since)
         blocked = gate(send, now, self._policy, sent_today)
         if blocked is not None:
-            await self._finish(blocked)
-            return
+            return blocked
         messages = self._renderer.messages(send)  # campaigns were fetched when claimed
         if not messages:
-            await self._finish(Result(send.id, "skipped", reason="nothing_to_send"))
-            return
+            return Result(send.id, "skipped", reason="nothing_to_send")
         outbound = self.outbound[send.channel or ""]
         await self._pacer.acquire(outbound.channel)
         if send.campaign_id and send.campaign_id not in await self._live_campaigns(send):
             await asyncio.to_thread(self.queue.release, [send.id])  # paused meanwhile
-            return
+            return None
         await self._writes.put(send.id)
         try:
             outcome = await outbound.send(send.learner, messages, send.kind, send.campaign_id)
         except Exception as exc:  # an adapter bug must not leave the send in `sending`
             logger.exception("send %s failed unexpectedly", send.id)
             outcome = Sent("retry", reason="error", error=repr(exc)[:500])
-        await self._finish(self._result(send, outcome))
+        return self._result(send, outcome)
 
     def _result(self, send: Send, outcome: Sent) -> Result:
         if outcome.status == "sent":

@@ -15,9 +15,11 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.campaign_models import CampaignRow, SendRow
@@ -207,15 +209,18 @@ class SendQueue:
         if not marks and not results:
             return
         now = self._clock()
+        sent = [r for r in results if r.outcome == "sent"]
+        others = [r for r in results if r.outcome != "sent"]
         with self._sessions.begin() as session:
+            connection = session.connection()
             if marks:
-                session.execute(
-                    update(SendRow)
-                    .where(SendRow.id.in_(marks))
-                    .values(status="sending", attempts=SendRow.attempts + 1)
-                )
-            if results:
-                session.execute(update(SendRow), [_finished(r, now) for r in results])
+                connection.execute(_MARK, {"ids": list(marks)})
+            if sent:
+                rows = [{"b_id": r.send_id, "sent_at": now,
+                         "message_ids": json.dumps(list(r.message_ids))} for r in sent]  # fmt: skip
+                connection.execute(_SENT, rows)
+            if others:
+                session.execute(update(SendRow), [_finished(r, now) for r in others])
             logged = [
                 {"channel": r.log[0], "message_id": message_id, "learner_id": r.log[1],
                  "kind": r.log[2], "campaign_id": r.log[3], "created_at": now, "sent_at": now,
@@ -223,8 +228,7 @@ class SendQueue:
                 for r in results if r.log for message_id in r.message_ids
             ]  # fmt: skip
             if logged:
-                insert = _insert(session)(OutboundMessageRow).on_conflict_do_nothing()
-                session.execute(insert, logged)
+                connection.execute(_log_insert(connection.dialect.name), logged)
 
     def release(self, ids: Sequence[int]) -> None:
         """Give claimed sends back untried (their campaign was paused or cancelled)."""
@@ -307,6 +311,33 @@ def _rowcount(result: Any) -> int:
 
 def _status_of(reason: Any) -> Any:
     return case((reason.is_(None), literal("queued")), else_=literal("skipped"))
+
+
+# The hot writes of a busy worker, built once (Core statements: no ORM bookkeeping per row).
+_SENDS = SendRow.__table__.c
+_MARK = (
+    update(SendRow.__table__)  # type: ignore[arg-type]
+    .where(_SENDS.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sending", attempts=_SENDS.attempts + 1)
+)
+_SENT = (
+    update(SendRow.__table__)  # type: ignore[arg-type]
+    .where(_SENDS.id == bindparam("b_id"))
+    .values(
+        status="sent",
+        reason=None,
+        lease_until=None,
+        sent_at=bindparam("sent_at"),
+        message_ids=bindparam("message_ids"),
+    )
+)
+
+
+@cache
+def _log_insert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING into the outbound log, for the dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(OutboundMessageRow).on_conflict_do_nothing()
 
 
 def _finished(result: Result, now: datetime) -> dict[str, Any]:
