@@ -53,14 +53,17 @@ class ActionServices:
         )
 
     def citation_line(self, answer: Answer, language: str) -> str:
-        """Where an answer came from: "Course › Lesson" (or the source file), in `language`."""
+        """Where an answer came from: "Course › Lesson", or for a document "Title › Page 3" /
+        "Title › Section" (its heading), in `language`."""
         if not answer.citations:
             return ""
         citation = answer.citations[0]
         library = self.journey.library
         course = library.get(citation.course) if citation.course else None
         if course is None:
-            return citation.title or citation.source
+            document = citation.title or citation.source
+            heading = citation.heading if citation.heading != document else ""
+            return " › ".join(x for x in (document, heading) if x)
         lesson = course.lesson(citation.lesson) if citation.lesson else None
         place = course.language_for(language)
         title = lesson.text(place, course.source_language).title if lesson else citation.heading

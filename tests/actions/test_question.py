@@ -173,3 +173,22 @@ async def test_off_topic_chat_gets_cant_help_and_is_not_logged_as_a_content_gap(
     messages, _ = await run(ActionTryKnowledge(asking), message)
     assert [m["text"] for m in messages] == [rendered("utter_out_of_scope")]
     assert kb.asked == [("tell me a joke", "en")] and kb.gaps_logged == [False]
+
+
+async def test_an_answer_from_a_document_cites_its_title_and_page(
+    asking: ActionServices, repo: InMemoryLearnerRepository
+) -> None:
+    class Circulars:
+        def ask(self, question: str, language: str | None = None, **_: object) -> Answer:
+            cited = Citation("", "", "Page 3", "docs/ltc.pdf", "c9", 0.8, "en", "LTC rules 2026")
+            return Answer("An advance of 90 per cent may be drawn.", "en", True, (cited,), 0.8)
+
+    learner = repo.get_or_create("web", "doc")
+    services = replace(asking, knowledge=Circulars)  # type: ignore[arg-type]
+    messages, _ = await run(ActionAnswerQuestion(services), tracker(learner.id, text="ltc advance"))
+    expected = rendered(
+        "utter_answer_document",
+        answer="An advance of 90 per cent may be drawn.",
+        source="LTC rules 2026 › Page 3",
+    )
+    assert messages[0]["text"] == expected
