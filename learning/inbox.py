@@ -8,16 +8,13 @@ learner last wrote on a channel: WhatsApp's 24-hour customer-service window star
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.channel_models import ProcessedUpdateRow
 from learning.models import ChannelLinkRow, aware, utcnow
-from learning.store import Clock
+from learning.store import Clock, skip_duplicates
 
 # Built once: these run on every inbound message, where building and caching a statement
 # per call cost more than the write itself (Core statements, no ORM session sync).
@@ -33,17 +30,10 @@ _TOUCH = (
 )
 
 
-@cache
-def _first(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING, for the dialect: a row back means new."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    key = ProcessedUpdateRow.__table__.c.update_id
-    return insert(ProcessedUpdateRow).on_conflict_do_nothing().returning(key)
-
-
 def _seen_first(connection: Connection, channel: str, delivery_id: str, at: datetime) -> bool:
     values = {"channel": channel, "update_id": delivery_id, "received_at": at}
-    return connection.execute(_first(connection.dialect.name), values).first() is not None
+    first = skip_duplicates(ProcessedUpdateRow, connection.dialect.name, returning=True)
+    return connection.execute(first, values).first() is not None
 
 
 class Inbox:

@@ -15,17 +15,15 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.campaign_models import CampaignRow, SendRow
 from learning.channel_models import OutboundMessageRow
 from learning.models import ChannelLinkRow, LearnerRow, aware, utcnow
-from learning.store import Clock, _insert, insert_once
+from learning.store import Clock, _insert, insert_once, skip_duplicates
 
 Outcome = Literal["sent", "failed", "skipped", "retry", "defer"]
 #: Statuses after which nothing more happens to a send.
@@ -228,7 +226,8 @@ class SendQueue:
                 for r in results if r.log for message_id in r.message_ids
             ]  # fmt: skip
             if logged:
-                connection.execute(_log_insert(connection.dialect.name), logged)
+                log = skip_duplicates(OutboundMessageRow, connection.dialect.name)
+                connection.execute(log, logged)
 
     def release(self, ids: Sequence[int]) -> None:
         """Give claimed sends back untried (their campaign was paused or cancelled)."""
@@ -331,13 +330,6 @@ _SENT = (
         message_ids=bindparam("message_ids"),
     )
 )
-
-
-@cache
-def _log_insert(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING into the outbound log, for the dialect."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(OutboundMessageRow).on_conflict_do_nothing()
 
 
 def _finished(result: Result, now: datetime) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, inspect
@@ -28,8 +29,20 @@ _Value = TypeVar("_Value")
 
 def _insert(session: Session) -> Any:
     """The dialect's INSERT construct (it has ``on_conflict_do_nothing``)."""
-    dialect = session.get_bind().dialect.name
+    return _dialect_insert(session.get_bind().dialect.name)
+
+
+def _dialect_insert(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@cache
+def skip_duplicates(table: type[Base], dialect: str, *, returning: bool = False) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` into `table` for the dialect, built once for hot
+    paths (the values come as execution parameters); with ``RETURNING`` its primary key, so a
+    row back means this call inserted it."""
+    statement = _dialect_insert(dialect)(table).on_conflict_do_nothing()
+    return statement.returning(*inspect(table).primary_key) if returning else statement
 
 
 def insert_once(session: Session, table: type[Base], values: dict[str, Any]) -> bool:
