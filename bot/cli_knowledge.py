@@ -133,16 +133,23 @@ def eval_rag_command(
         typer.secho("karmabot: nothing ingested yet; run `karmabot ingest content/`", err=True)
         raise typer.Exit(1)
     modes = [m for m in MODES if not mode or m in mode]
+    bases: dict[Path | None, KnowledgeBase] = {None: kb}
+
+    def base_for(folder: Path | None) -> KnowledgeBase:
+        """The learners' base, or one over `folder` (ingested once for test and dev)."""
+        if folder is not None and folder not in bases:
+            bases[folder] = evaluate.separate_base(kb, folder)
+        return bases[folder]
+
     summaries, calibration = {}, []
     for name, path, folder in sets:
-        base = kb if folder is None else evaluate.separate_base(kb, folder)
+        base = base_for(folder)
         results = evaluate.run(base, questions[path], modes)
         summaries[name] = evaluate.report(results, kb.config.threshold)
         if qa is not None and "hybrid" in results:
             calibration += results["hybrid"]
     for path, folder in tuning if calibrate else []:
-        base = kb if folder is None else evaluate.separate_base(kb, folder)
-        calibration += evaluate.run(base, questions[path], ["hybrid"])["hybrid"]
+        calibration += evaluate.run(base_for(folder), questions[path], ["hybrid"])["hybrid"]
     best = evaluate.calibrate(calibration) if calibrate and calibration else None
     if json_output:
         out: dict[str, object] = dict(summaries) if qa is None else dict(summaries[qa.name])

@@ -186,12 +186,12 @@ class Answerer:
         index, stop = self.retriever.index, self.retriever.glossary.stopwords
         reads = self.retriever.reads(query)
         limit = self.config.max_answer_chars
+        keep = {t for g in query.groups for t in g.tokens}
         scored: list[tuple[Hit, float]] = []
         texts: dict[str, str] = {}
         for hit in hits:
             text = display(hit)
             if hit.origin:
-                keep = {t for g in query.groups for t in g.tokens}
                 texts[hit.id] = trim(text, limit, keep, stop)
                 scored.append((hit, hit.confidence or 0.0))
                 continue
