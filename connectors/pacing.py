@@ -1,10 +1,16 @@
 """Pacing unprompted sends to each channel's limit, shared by every worker.
 
-Each worker spaces its sends evenly (`aiolimiter` with room for one: no bursts) a little under
-the limit (`MARGIN`), because a send reaches the channel a few milliseconds after it was let
-through and even spacing keeps every one-second window under the limit. With Redis configured,
-all workers also draw from one moving one-second window per channel in Redis (the `limits`
-library), so two workers together still send at most the channel's rate.
+A pacer hands out *slots*: evenly spaced send times, `1 / (rate × MARGIN)` seconds apart,
+with no burst allowance (the generic cell rate algorithm, GCRA: each reservation takes the
+channel's "theoretical arrival time" and moves it one interval on). Slots are reserved ahead
+of time so the worker can commit its write-ahead mark while it waits and then send *at* the
+slot: the time between being let through and reaching the channel no longer includes a
+database commit, so even spacing at the worker stays even at the channel, and every
+one-second window holds at most the limit.
+
+With Redis configured, every worker reserves from one schedule per channel kept in Redis (a
+short Lua script, atomic, timed by Redis's own clock), so two workers together still send at
+most the channel's rate, evenly interleaved. Without Redis the schedule is in-process.
 """
 
 from __future__ import annotations
@@ -12,42 +18,66 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
-from aiolimiter import AsyncLimiter
+#: The share of the channel's limit the schedule aims at: a send reaches the channel a few
+#: milliseconds after its slot, and the margin keeps any one-second window under the limit
+#: despite that jitter (at 30/s the 31st send would need ~30 ms of it).
+MARGIN = 0.97
 
 
 class Pacer(Protocol):
-    """Waits until one more message may go to a channel."""
+    """Hands out each channel's send slots."""
 
-    async def acquire(self, channel: str) -> None: ...
+    async def reserve(self, channel: str) -> float:
+        """Reserve the channel's next slot; seconds from now until it (0: now)."""
+        ...
 
 
-#: The share of the channel's limit a worker's even spacing aims at, and the share the shared
-#: Redis window allows (sends reach the channel a few milliseconds after they are let through).
-MARGIN = 0.97
-SHARED_MARGIN = 0.97
+async def acquire(pacer: Pacer, channel: str) -> None:
+    """Wait for `channel`'s next slot."""
+    delay = await pacer.reserve(channel)
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+def _intervals(rates: Mapping[str, float], margin: float) -> dict[str, float]:
+    return {channel: 1.0 / (rate * margin) for channel, rate in rates.items() if rate > 0}
 
 
 class LocalPacer:
-    """In-process pacing: `rates` are messages per second per channel (0 or absent: no cap)."""
+    """In-process schedule: `rates` are messages per second per channel (0 or absent: no cap)."""
 
     def __init__(self, rates: Mapping[str, float], margin: float = MARGIN) -> None:
-        self._limiters = {
-            channel: AsyncLimiter(2, 2.0 / (rate * margin))  # room for two: even, not bursty
-            for channel, rate in rates.items()
-            if rate > 0
-        }
+        self._interval = _intervals(rates, margin)
+        self._next: dict[str, float] = {}
 
-    async def acquire(self, channel: str) -> None:
-        """Wait for this channel's next slot."""
-        limiter = self._limiters.get(channel)
-        if limiter is not None:
-            await limiter.acquire()
+    async def reserve(self, channel: str) -> float:
+        """The next slot of `channel`, as seconds from now."""
+        interval = self._interval.get(channel)
+        if interval is None:
+            return 0.0
+        now = time.monotonic()
+        slot = max(self._next.get(channel, now), now)
+        self._next[channel] = slot + interval
+        return slot - now
+
+
+#: KEYS[1]: the channel's schedule; ARGV[1]: the interval in µs. Returns µs until the slot.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < now then slot = now end
+local interval = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX',
+           math.ceil((slot + interval - now) / 1000) + 1000)
+return slot - now
+"""
 
 
 class RedisPacer:
-    """Pacing shared through Redis: a moving one-second window per channel.
+    """One schedule per channel in Redis, shared by every worker.
 
     Args:
         url: The Redis URL (the same as the scale profile's tracker and lock stores).
@@ -55,30 +85,31 @@ class RedisPacer:
         prefix: Key prefix, so several deployments can share one Redis.
     """
 
-    def __init__(self, url: str, rates: Mapping[str, float], prefix: str = "karmabot") -> None:
-        from limits import RateLimitItemPerSecond
-        from limits.aio.storage import RedisStorage
-        from limits.aio.strategies import MovingWindowRateLimiter
+    def __init__(
+        self, url: str, rates: Mapping[str, float], prefix: str = "karmabot", margin: float = MARGIN
+    ) -> None:
+        from redis.asyncio import Redis
 
-        uri = url.replace("redis://", "async+redis://", 1)
-        self._storage = RedisStorage(uri, key_prefix=prefix, implementation="redispy")
-        self._limiter = MovingWindowRateLimiter(self._storage)
-        self._spacing = LocalPacer(rates)
-        self._items = {
-            channel: RateLimitItemPerSecond(max(1, int(rate * SHARED_MARGIN)))
-            for channel, rate in rates.items()
-            if rate > 0
+        self._redis: Any = Redis.from_url(url)
+        self._script = self._redis.register_script(_RESERVE)
+        self._interval = {
+            channel: round(seconds * 1_000_000)
+            for channel, seconds in _intervals(rates, margin).items()
         }
+        self._prefix = prefix
 
-    async def acquire(self, channel: str) -> None:
-        """Wait until the shared window has room for one more message to `channel`."""
-        item = self._items.get(channel)
-        if item is None:
-            return
-        await self._spacing.acquire(channel)
-        while not await self._limiter.hit(item, "send", channel):
-            stats = await self._limiter.get_window_stats(item, "send", channel)
-            await asyncio.sleep(max(0.005, stats.reset_time - time.time()))
+    async def reserve(self, channel: str) -> float:
+        """The next shared slot of `channel`, as seconds from now."""
+        interval = self._interval.get(channel)
+        if interval is None:
+            return 0.0
+        key = f"{self._prefix}:pace:{channel}"
+        micros = await self._script(keys=[key], args=[interval])
+        return max(0.0, int(micros) / 1_000_000)
+
+    async def close(self) -> None:
+        """Close the Redis connections."""
+        await self._redis.aclose()
 
 
 def pacer_for(redis_url: str | None, rates: Mapping[str, float]) -> Pacer:

@@ -3,11 +3,11 @@
 One loop: plan what has fallen due (campaign runs; automatic nudges every few minutes), claim
 a batch of due sends, drop those whose campaign was paused or cancelled meanwhile, apply the
 rules (opt-out, reachability, quiet hours, the daily nudge cap), and send the rest with up to
-`concurrency` in flight, each after the channel's pacer lets it through. Each send is marked
-`sending` (committed) just before its channel call and finished just after; marks and results
-are written together in groups as they come (group commit: one transaction for both kinds),
-so the database keeps up with hundreds of sends a second while a worker killed at any moment
-leaves at most the sends in flight as `unknown`, never a duplicate.
+`concurrency` in flight, each at a slot reserved from the channel's pacer. Each send is marked
+`sending` (committed) just before its slot and its channel call, and finished just after;
+marks and results are written together in groups as they come (group commit: one transaction
+for both kinds), so the database keeps up with hundreds of sends a second while a worker
+killed at any moment leaves at most the sends in flight as `unknown`, never a duplicate.
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ logger = logging.getLogger(__name__)
 _Item = TypeVar("_Item")
 #: Seconds between checks that the campaigns being sent were not paused or cancelled.
 LIVE_CHECK = 0.5
+#: Seconds before its paced slot that a send commits its write-ahead mark, so the commit's
+#: time does not delay the send past its slot (and bunch it with the next one).
+MARK_LEAD = 0.05
+#: Seconds past its slot after which a send takes a new slot instead of going out late (two
+#: late sends would reach the channel together).
+LATE = 0.01
 
 
 class GroupWriter(Generic[_Item]):
@@ -237,17 +243,38 @@ class Worker:
         if not messages:
             return Result(send.id, "skipped", reason="nothing_to_send")
         outbound = self.outbound[send.channel or ""]
-        await self._pacer.acquire(outbound.channel)
+        slot = await self._slot(outbound.channel, lead=MARK_LEAD)
         if send.campaign_id and send.campaign_id not in await self._live_campaigns(send):
             await asyncio.to_thread(self.queue.release, [send.id])  # paused meanwhile
             return None
         await self._writes.put(send.id)
+        await self._on_slot(outbound.channel, slot)  # the mark is committed: send at the slot
         try:
             outcome = await outbound.send(send.learner, messages, send.kind, send.campaign_id)
         except Exception as exc:  # an adapter bug must not leave the send in `sending`
             logger.exception("send %s failed unexpectedly", send.id)
             outcome = Sent("retry", reason="error", error=repr(exc)[:500])
         return self._result(send, outcome)
+
+    async def _slot(self, channel: str, lead: float = 0.0) -> float:
+        """Reserve the channel's next slot and sleep until `lead` seconds before it; the slot
+        (event-loop time)."""
+        loop = asyncio.get_running_loop()
+        slot = loop.time() + await self._pacer.reserve(channel)
+        if slot - lead > loop.time():
+            await asyncio.sleep(slot - lead - loop.time())
+        return slot
+
+    async def _on_slot(self, channel: str, slot: float) -> None:
+        """Sleep until `slot`; a send that wakes up more than `LATE` after its slot (the loop
+        or the commit was slow) takes a new one rather than go out with the next send's."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if slot > loop.time():
+                await asyncio.sleep(slot - loop.time())
+            if loop.time() - slot <= LATE:
+                return
+            slot = await self._slot(channel)
 
     def _result(self, send: Send, outcome: Sent) -> Result:
         if outcome.status == "sent":

@@ -68,6 +68,8 @@ class LearnerRow(Base):
     access: Mapped[str] = mapped_column(String(16), default="learner")
     #: IANA time zone for quiet hours and deadlines; None = the deployment's default.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    #: The learner's own user id on the learning platform (Sunbird/iGOT), from the roster.
+    platform_user_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -116,6 +118,8 @@ class EnrollmentRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Set for a mandatory course: the date it must be completed by (deadline reminders).
     due_on: Mapped[date | None] = mapped_column(Date)
+    #: The learning platform's batch of this enrollment (Sunbird's batchId), from the roster.
+    batch_id: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
@@ -230,6 +234,8 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: Set when the remote refused the event as invalid: dead-lettered, not retried by itself.
+    parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PlatformStateRow(Base):

@@ -39,7 +39,7 @@ PRESETS: dict[str, tuple[object, object]] = {
 }
 MEASURES = ("planning", "pace", "ceiling", "crash")
 #: The key the shared pacer uses (bot/worker.py gives RedisPacer its default prefix).
-PACER_KEYS = "karmabot:LIMITER/send/telegram/*"
+PACER_KEYS = "karmabot:pace:telegram"
 _T = TypeVar("_T")
 
 
@@ -130,7 +130,7 @@ def _pace(o: argparse.Namespace, fake: FakeServer, run_dir: Path, concurrency: i
         run = twice("pace", lambda: delivery.run_workers(
             "sqlite", 1, n, fake, run_dir, rate=30, concurrency=concurrency
         ))  # fmt: skip
-        runs.append(("in-process (aiolimiter)", run))
+        runs.append(("in-process (slot schedule)", run))
     if "redis" in pacers and (client := _redis(o.redis_url)) is not None:
         log(f"pace: Redis pacer, PostgreSQL, 2 workers, {n:,} recipients …")
         try:
@@ -138,7 +138,7 @@ def _pace(o: argparse.Namespace, fake: FakeServer, run_dir: Path, concurrency: i
                 "postgresql", 2, n, fake, run_dir, rate=30, concurrency=concurrency,
                 redis_url=o.redis_url,
             ))  # fmt: skip
-            runs.append(("shared (Redis moving window)", run))
+            runs.append(("shared (Redis slot schedule)", run))
         finally:
             for key in list(client.scan_iter(match=PACER_KEYS)):  # type: ignore[attr-defined]
                 client.delete(key)  # type: ignore[attr-defined]

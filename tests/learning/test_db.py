@@ -28,7 +28,7 @@ def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None:
     assert {"learners", "channel_links", "enrollments", "outbox", "alembic_version"} <= tables
     assert {"processed_updates", "button_keys", "outbound_messages", "opt_events"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0006"
     engine.dispose()
 
 
