@@ -197,16 +197,12 @@ class Worker:
         return claimed
 
     def _claim(self, limit: int) -> list[Send]:
-        """Claim up to `limit` sends, give back those whose campaign stopped, and have their
-        campaigns ready for rendering (one thread hop)."""
+        """Claim up to `limit` sends (only of campaigns still sending: the claim checks) and
+        have their campaigns ready for rendering (one thread hop)."""
         sends = self.queue.claim(limit, list(self.outbound))
-        if not sends:
-            return []
-        live = self._sending_campaigns(sends)
-        held = [s.id for s in sends if s.campaign_id and s.campaign_id not in live]
-        self.queue.release(held)
-        self._renderer.warm({s.campaign_id for s in sends if s.campaign_id in live})
-        return [s for s in sends if s.id not in set(held)]
+        if sends:
+            self._renderer.warm({s.campaign_id for s in sends if s.campaign_id})
+        return sends
 
     async def _live_campaigns(self, send: Send) -> set[str]:
         """Campaigns still sending, looked up at most every `LIVE_CHECK` seconds, so a pause
@@ -218,10 +214,6 @@ class Worker:
             live = await asyncio.to_thread(self.campaigns.sending, ids)
             self._live = (loop.time(), live)
         return live
-
-    def _sending_campaigns(self, sends: Sequence[Send]) -> set[str]:
-        ids = {s.campaign_id for s in sends if s.campaign_id}
-        return self.campaigns.sending(ids) if ids else set()
 
     async def _attempt(self, send: Send) -> Result | None:
         """Apply the rules and make the channel call; the result to record, or None when the
