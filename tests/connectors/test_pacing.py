@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import uuid
 
@@ -32,7 +33,7 @@ def test_local_slots_are_evenly_spaced_from_the_first() -> None:
 
     delays = asyncio.run(reserve_all())
     assert delays[0] == pytest.approx(0.0, abs=0.005)  # the first goes now…
-    gaps = [b - a for a, b in zip(delays, delays[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(delays)]
     assert min(gaps) == pytest.approx(INTERVAL, abs=0.002)  # …and no two come together
     assert busiest(delays) <= RATE  # not even at the start (a bucket would burst there)
     assert delays[-1] == pytest.approx(89 * INTERVAL, abs=0.01)  # and it keeps the pace
@@ -89,7 +90,7 @@ def test_two_workers_share_one_schedule_through_redis() -> None:
         return slots
 
     slots = sorted(asyncio.run(both()))
-    gaps = [b - a for a, b in zip(slots, slots[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
     # One schedule for both: slots interleave a whole interval apart (less the round trip).
     assert min(gaps) >= INTERVAL - 0.005
     assert busiest(slots) <= RATE
