@@ -15,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.doc import provenance, write_section
 from bench.knowledge import measure
+from bench.knowledge.server import chroma_server
 from core.settings import PROJECT_ROOT
 
 
@@ -27,6 +28,9 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "var/bench/knowledge")
     parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "PERFORMANCE.md")
+    parser.add_argument(
+        "--chroma-port", type=int, default=58123, help="the Chroma server's port (0: skip it)"
+    )
     parser.add_argument("--quick", action="store_true", help="5,000 chunks, 50 queries, 500")
     args = parser.parse_args(argv)
     if args.quick:
@@ -50,6 +54,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  run {run + 1} throughput: {thr[-1]} ratio {thr[-1].ratio:.2f}", flush=True)
         mem.append(measure.memory(kb.config.data_dir))
         print(f"  run {run + 1} memory: {mem[-1]}", flush=True)
+    served: list[measure.Latency] = []
+    if args.chroma_port:
+        print(f"the same index in a Chroma server on port {args.chroma_port} …", flush=True)
+        with chroma_server(args.data / f"chroma-server-{args.chunks}", args.chroma_port) as url:
+            remote, _ = measure.build_index(args.data, args.chunks, chroma_url=url)
+            for run in range(args.runs):
+                served.append(measure.latency(remote, args.queries, seed=run))
+                print(f"  run {run + 1} latency through the server: {served[-1]}", flush=True)
     m = measure.median
     ask, ratio = m([r.ask_p50 for r in lat]), m([t.ratio for t in thr])
     rss = m([r["rss_mb"] for r in mem])
@@ -66,6 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{ask:.1f} ms (p95 {m([r.ask_p95 for r in lat]):.1f} ms) | | ≤ 30 ms | "
         f"{'yes' if ask <= 30 else '**no**'} |",
         f"| of which the query embedding, p50 | {m([r.embed_p50 for r in lat]):.1f} ms | | | |",
+        *(
+            [
+                f"| `ask()` p50 with the index in a Chroma server (`CHROMA_URL`, loopback) | "
+                f"{m([r.ask_p50 for r in served]):.1f} ms (p95 "
+                f"{m([r.ask_p95 for r in served]):.1f} ms) | embedded store: {ask:.1f} ms | | |"
+            ]
+            if served
+            else []
+        ),
         "| retrieval (query embedding, dense + BM25 search, fusion), p50 | "
         f"{m([r.search_p50 for r in lat]):.1f} ms"
         " | | | |",
@@ -86,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{build_seconds:.0f} s this time (about 0 when it was reused).",
         "- Throughput: the same chunk texts are first encoded with `model.encode` alone, then "
         "ingested from the files into a fresh store; each run uses other texts.",
+        "- Chroma server: chromadb's own `chroma run` on loopback holding the same chunks "
+        "(built once through the server, then reused); the same questions through "
+        "`KnowledgeBase` with `CHROMA_URL` set, so only the dense search crosses HTTP.",
         "- Memory: a fresh process (`bench/knowledge/rss.py`) opens the big store, loads the "
         "model and answers one question; RSS from /proc/self/status.",
         "",

@@ -47,10 +47,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def build_index(data: Path, chunks: int) -> tuple[KnowledgeBase, float]:
-    """The synthetic store of `chunks` chunks (built once, then reused), and build seconds."""
+def build_index(
+    data: Path, chunks: int, chroma_url: str | None = None
+) -> tuple[KnowledgeBase, float]:
+    """The synthetic store of `chunks` chunks (built once, then reused), and build seconds;
+    in a Chroma server when `chroma_url` is given, else the embedded store."""
     files = write_corpus(data / f"corpus-{chunks}", chunks)
-    kb = KnowledgeBase(KnowledgeConfig(data_dir=data / f"store-{chunks}"))
+    where = "server" if chroma_url else "store"
+    config = KnowledgeConfig(data_dir=data / f"{where}-{chunks}", chroma_url=chroma_url)
+    kb = KnowledgeBase(config)
     started = time.perf_counter()
     report = kb.ingest(files)
     print(f"  index: {report.summary()}", flush=True)
