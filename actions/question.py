@@ -37,7 +37,9 @@ class ActionAnswerQuestion(LearnerAction):
             return [Reply("utter_ask_something")]
         answer = ask(self.services, learner, question, log_gap=True)
         if answer is None or not answer.confident:
-            logger.info("no answer for %s: %r", tracker.sender_id, question[:500])
+            # No learner id and no question text at INFO: questions can carry personal details.
+            logger.info("no answer (%d characters, %s)", len(question), learner.language)
+            logger.debug("unanswered question: %r", question[:500])
             return [Reply("utter_dont_know")]
         return [answer_reply(self.services, learner, answer)]
 

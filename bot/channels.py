@@ -42,6 +42,7 @@ def telegram(app: Container) -> TelegramChannel | None:
             api_url=settings.telegram_api_url,
             rate=settings.telegram_rate,
             default_language=app.default_language,
+            public_url=settings.resolved_public_url,
         )
     except ValueError as exc:
         raise _refuse(exc, "KARMABOT_TELEGRAM_MODE, KARMABOT_TELEGRAM_WEBHOOK_SECRET") from None
@@ -73,6 +74,7 @@ def whatsapp(app: Container) -> WhatsAppChannel | None:
             rate=settings.whatsapp_rate,
             template=settings.whatsapp_template,
             template_languages=parse_template_languages(settings.whatsapp_template_languages),
+            public_url=settings.resolved_public_url,
         )
     except ValueError as exc:
         names = "WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, KARMABOT_WHATSAPP_TEMPLATE_LANGUAGES"

@@ -12,7 +12,7 @@ import typer
 
 from bot import cli_knowledge
 from bot.cli_campaign import campaign_app, worker_command
-from bot.cli_learning import certificate_app, content_app, learners_app, sync_command
+from bot.cli_learning import certificate_app, content_app, learners_app, sync_app
 from bot.container import container
 from bot.stack import Stack, StackError, preflight
 
@@ -211,7 +211,7 @@ app.add_typer(content_app, name="content")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(certificate_app, name="certificate")
 app.add_typer(learners_app, name="learners")
-app.command("sync")(sync_command)
+app.add_typer(sync_app, name="sync")
 app.add_typer(campaign_app, name="campaign")
 app.command("worker")(worker_command)
 

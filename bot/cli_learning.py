@@ -44,13 +44,17 @@ def content_check(
 @certificate_app.command("verify")
 def certificate_verify(code: Annotated[str, typer.Argument(help="Verification code")]) -> None:
     """Check a certificate's verification code; exit 1 when it is not genuine."""
+    from learning.certificate_text import verify_url
+
     certificate = container().records.certificate(code)
     if certificate is None:
-        typer.secho(f"{code.upper()}: NOT VALID (no certificate has this code)", fg="red")
+        typer.secho(f"{code.strip().upper()}: NOT VALID (no certificate has this code)", fg="red")
         raise typer.Exit(1)
+    url = verify_url(container().settings.resolved_public_url, certificate.code)
     typer.echo(
         f"{certificate.code}: VALID: {certificate.learner_name} completed "
-        f"“{certificate.course_title}” on {certificate.issued_at:%d %B %Y}."
+        f"“{certificate.course_title}” on {certificate.issued_at:%d %B %Y}.\n"
+        f"Anyone can check it at {url}"
     )
 
 
@@ -67,7 +71,7 @@ def certificate_pdf(
         typer.secho(f"{code.upper()}: no certificate has this code", fg="red", err=True)
         raise typer.Exit(1)
     path = out / f"karmabot-certificate-{certificate.code}.pdf" if out.is_dir() else out
-    path.write_bytes(render_pdf(certificate))
+    path.write_bytes(render_pdf(certificate, container().settings.resolved_public_url))
     typer.echo(str(path))
 
 
@@ -81,28 +85,53 @@ def learners_import(
     roster: Annotated[
         Path,
         typer.Argument(
-            help="CSV: name, phone, telegram, organisation, role, supervisor, language; "
-            "optional parent_organisation, access (learner/supervisor/admin), timezone "
-            "(IANA, e.g. Asia/Kolkata), mandatory (course-id:YYYY-MM-DD; ...: enrolls with "
-            "a due date; course ids are not checked against the content)"
+            help="CSV (UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab): name, phone, "
+            "telegram, organisation, role, supervisor, language; optional "
+            "parent_organisation, access (learner/supervisor/admin), timezone (IANA, e.g. "
+            "Asia/Kolkata), platform_user_id (Sunbird/iGOT user id), mandatory "
+            "(course-id:YYYY-MM-DD[:batch-id]; ...: enrolls with a due date and Sunbird batch; "
+            "course ids are not checked against the content)"
         ),
     ],
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Import nothing while any row has a problem")
+    ] = False,
 ) -> None:
-    """Create or update learners from a roster; bad rows are listed by line and skipped."""
-    from learning.roster import import_rows, parse
+    """Create or update learners from a roster; bad rows are listed by line and skipped.
+
+    The whole file is checked before anything is written; a file that cannot be read (its
+    encoding, its header) imports nothing.
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    from learning.roster import check, parse, write
 
     if not roster.is_file():
         typer.secho(f"{roster}: no such file", fg="red", err=True)
         raise typer.Exit(1)
-    rows, errors = parse(roster, container().catalog.languages())
-    report = import_rows(container().sessions, rows)
-    for error in sorted(errors + report.errors, key=lambda e: e.line):
+    app = container()
+    rows, errors = parse(roster, app.catalog.languages())
+    if any(e.whole_file for e in errors):
+        typer.secho(f"{roster}: {errors[0]}; nothing imported", fg="red", err=True)
+        raise typer.Exit(1)
+    checked = check(app.sessions, rows)
+    problems = sorted(errors + checked.errors, key=lambda e: e.line)
+    for error in problems:
         typer.echo(f"{roster}: {error}", err=True)
+    skipped = len({e.line for e in errors}) + len(checked.plan.skipped)
+    if strict and problems:
+        typer.secho(f"{roster}: nothing imported (--strict)", fg="red", err=True)
+        raise typer.Exit(1)
+    total = len(checked.plan.entries)
+    with tqdm(total=total, unit="row", desc="import", disable=not sys.stderr.isatty()) as bar:
+        report = write(app.sessions, checked, progress=lambda done, _: bar.update(done - bar.n))
     typer.echo(
         f"{roster}: {report.created} created, {report.updated} updated, "
-        f"{report.organisations} organisations, {len(errors)} rows skipped"
+        f"{report.organisations} organisations, {skipped} rows skipped"
     )
-    if errors or report.errors:
+    if problems:
         raise typer.Exit(1)
 
 
@@ -115,24 +144,21 @@ def learners_invite(
     days: Annotated[int, typer.Option(help="Days each code stays valid")] = 30,
     bot: Annotated[str, typer.Option(help="The Telegram bot's username, for t.me links")] = "",
 ) -> None:
-    """Issue one-time codes that link roster learners' Telegram accounts (`/start CODE`)."""
-    import csv
+    """Issue one-time codes that link roster learners' Telegram accounts (`/start CODE`).
+
+    A file (`-o`) starts with a UTF-8 byte order mark, so Excel shows names in any script.
+    """
     import sys
     from datetime import timedelta
 
-    from learning.invites import Invites
+    from learning.invites import Invites, write_csv
 
     issued = Invites(container().sessions).issue_for_roster(org, ttl=timedelta(days=days))
-    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        writer = csv.writer(handle)
-        writer.writerow(["name", "organisation", "phone", "code", "link"])
-        for invite in issued:
-            link = f"https://t.me/{bot.lstrip('@')}?start={invite.code}" if bot else ""
-            writer.writerow([invite.name, invite.organisation, invite.phone, invite.code, link])
-    finally:
-        if out:
-            handle.close()
+    if out is None:
+        write_csv(issued, sys.stdout, bot)
+    else:
+        with out.open("w", encoding="utf-8-sig", newline="") as handle:
+            write_csv(issued, handle, bot)
     typer.echo(f"{len(issued)} invite codes, valid for {days} days.", err=True)
 
 
@@ -143,7 +169,10 @@ def learners_report(
         Path | None, typer.Option("--out", "-o", help="CSV file (default: stdout)")
     ] = None,
 ) -> None:
-    """Write a progress CSV: one row per learner and course."""
+    """Write a progress CSV: one row per learner and course.
+
+    A file (`-o`) starts with a UTF-8 byte order mark, so Excel shows names in any script.
+    """
     import sys
 
     from learning.report import progress_rows, write_csv
@@ -153,15 +182,28 @@ def learners_report(
     if out is None:
         write_csv(rows, sys.stdout)
         return
-    with out.open("w", encoding="utf-8", newline="") as handle:
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
         count = write_csv(rows, handle)
     typer.echo(f"{out}: {count} rows", err=True)
 
 
-def sync_command(
-    once: Annotated[bool, typer.Option("--once", help="One round, then exit")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 5.0,
-) -> None:
+sync_app = typer.Typer(
+    help="Sync to the learning platform (LRS, Sunbird): `sync [--once]`, `status`, `retry`.",
+    invoke_without_command=True,
+)
+_Once = Annotated[bool, typer.Option("--once", help="One round, then exit")]
+_Interval = Annotated[float, typer.Option(help="Seconds between rounds")]
+
+
+@sync_app.callback()
+def sync_command(ctx: typer.Context, once: _Once = False, interval: _Interval = 5.0) -> None:
+    """Send learning events from the outbox to the configured LRS and Sunbird (`sync run`)."""
+    if ctx.invoked_subcommand is None:
+        sync_run(once, interval)
+
+
+@sync_app.command("run")
+def sync_run(once: _Once = False, interval: _Interval = 5.0) -> None:
     """Send learning events from the outbox to the configured LRS and Sunbird."""
     import asyncio
     import contextlib
@@ -178,5 +220,45 @@ def sync_command(
     for sink in report.sent:
         typer.echo(
             f"{sink}: {report.sent[sink]} sent, {report.failed[sink]} failed, "
+            f"{report.held[sink]} waiting for identity, {report.parked[sink]} parked, "
             f"{job.outbox.pending(sink)} pending"
         )
+
+
+@sync_app.command("status")
+def sync_status() -> None:
+    """Pending, failed, waiting-for-identity and parked events per sink, with the last errors."""
+    from learning.outbox import SinkStatus, SqlOutbox
+
+    app = container()
+    found = {s.sink: s for s in SqlOutbox(app.sessions).status()}
+    for name in app.settings.sync_sinks:
+        found.setdefault(name, SinkStatus(name, 0, 0, 0, 0, None, None))
+    if not found:
+        typer.echo("No sink configured and nothing waiting in the outbox.")
+        return
+    typer.echo(f"{'sink':<10}{'pending':>8}{'failed':>8}{'waiting for identity':>22}{'parked':>8}")
+    for status in sorted(found.values(), key=lambda s: s.sink):
+        typer.echo(
+            f"{status.sink:<10}{status.pending:>8}{status.failed:>8}{status.held:>22}"
+            f"{status.parked:>8}"
+        )
+        if status.last_error:
+            typer.echo(f"  last error: {status.last_error[:300]}")
+        if status.last_parked:
+            typer.echo(f"  last parked: {status.last_parked[:300]}")
+
+
+@sync_app.command("retry")
+def sync_retry(
+    parked: Annotated[
+        bool, typer.Option("--parked", help="Also parked events (after fixing their cause)")
+    ] = False,
+    sink: Annotated[str | None, typer.Option(help="Only this sink (lrs, sunbird)")] = None,
+) -> None:
+    """Make failed and waiting events due now (a running sync sends them within a minute)."""
+    from learning.models import utcnow
+    from learning.outbox import SqlOutbox
+
+    count = SqlOutbox(container().sessions).retry(utcnow(), sink, parked=parked)
+    typer.echo(f"{count} events due now{' (parked ones included)' if parked else ''}.")

@@ -154,7 +154,6 @@ class Container:
     def sync_job(self) -> SyncJob | None:
         """The job that sends outbox events to the configured LRS and Sunbird, if any."""
         from learning.outbox import SqlOutbox
-        from learning.sunbird import SentStates
         from learning.sync import LrsSink, Sink, SunbirdSink, SyncJob
 
         settings = self.settings
@@ -173,8 +172,9 @@ class Container:
             sinks.append(
                 SunbirdSink(
                     settings.sunbird_url,
-                    batch_id=settings.sunbird_batch_id or "",
-                    sent=SentStates(self.sessions),
+                    sessions=self.sessions,
+                    batch_id=settings.sunbird_batch_id,
+                    batches=settings.sunbird_batch_map,
                     api_key=settings.sunbird_api_key,
                     user_token=settings.sunbird_user_token,
                 )
@@ -320,6 +320,7 @@ class Container:
             sync=self.sync_job(),
             channels=self.channels(),
             admin_routes=admin,
+            public_url=self.settings.resolved_public_url,
         )
 
 

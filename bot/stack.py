@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import httpx
 
@@ -65,14 +65,28 @@ def rasa_env(settings: Settings, profile: str) -> dict[str, str]:
         "SANIC_WORKERS": str(settings.rasa_workers),
     }
     if profile == "scale":
-        redis = urlparse(settings.redis_url or "redis://127.0.0.1:6379/1")
-        env |= {
-            "KARMABOT_REDIS_HOST": redis.hostname or "127.0.0.1",
-            "KARMABOT_REDIS_PORT": str(redis.port or 6379),
-            "KARMABOT_REDIS_DB": (redis.path or "/1").lstrip("/") or "1",
-            "KARMABOT_REDIS_PREFIX": "karmabot" + data_dir.name.replace("-", ""),
-        }
+        env |= redis_env(settings.redis_url or "redis://127.0.0.1:6379/1")
+        env["KARMABOT_REDIS_PREFIX"] = "karmabot" + data_dir.name.replace("-", "")
     return env
+
+
+def redis_env(url: str) -> dict[str, str]:
+    """`REDIS_URL` as the values endpoints.scale.yml gives Rasa's Redis lock and tracker store.
+
+    Nothing in the URL is dropped: user name and password (percent-decoded), database (the path
+    or `?db=`), and TLS for `rediss://`. Rasa needs every variable set, so an absent user name,
+    password or TLS flag is "" (which Rasa and redis-py read as none, and as off).
+    """
+    redis = urlparse(url)
+    db = redis.path.lstrip("/") or parse_qs(redis.query).get("db", ["1"])[0]
+    return {
+        "KARMABOT_REDIS_HOST": redis.hostname or "127.0.0.1",
+        "KARMABOT_REDIS_PORT": str(redis.port or 6379),
+        "KARMABOT_REDIS_DB": db,
+        "KARMABOT_REDIS_USERNAME": unquote(redis.username or ""),
+        "KARMABOT_REDIS_PASSWORD": unquote(redis.password or ""),
+        "KARMABOT_REDIS_SSL": "true" if redis.scheme == "rediss" else "",
+    }
 
 
 def child_env(settings: Settings) -> dict[str, str]:

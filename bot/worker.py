@@ -47,6 +47,7 @@ def outbound_channels(app: Container, concurrency: int) -> dict[str, Outbound]:
         found["telegram"] = TelegramOutbound(
             config.token, config.api_url, config.file_url, buttons=app.button_keys,
             deliveries=app.deliveries, records=app.records, concurrency=concurrency,
+            public_url=settings.resolved_public_url,
         )  # fmt: skip
     if settings.whatsapp_token and settings.whatsapp_phone_number_id:
         from bot.channels import whatsapp

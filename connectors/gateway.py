@@ -21,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from connectors.certificate_page import verify_certificate
 from connectors.channel import Channel
 from connectors.conversation import Conversation
 from connectors.guard import ClientLimits, WebSessions
 from connectors.web import certificate_pdf, chat_api, webchat
+from learning.certificate_text import LOCAL_URL
 from learning.records import RecordStore
 from learning.sync import SyncJob
 
@@ -59,6 +61,7 @@ class GatewayServices:
         sync: The outbox sync job to run beside the gateway, when a sink is configured.
         channels: Messaging channels (Telegram, WhatsApp) whose routes the gateway serves.
         admin_routes: The campaign admin API (`connectors/admin_api.py`), bearer tokens.
+        public_url: Where certificates are verified (`KARMABOT_PUBLIC_URL`).
     """
 
     conversation: Conversation
@@ -67,6 +70,7 @@ class GatewayServices:
     sync: SyncJob | None = None
     channels: Sequence[Channel] = field(default_factory=tuple)
     admin_routes: Sequence[BaseRoute] = field(default_factory=tuple)
+    public_url: str = LOCAL_URL
 
 
 async def health(request: Request) -> Response:
@@ -83,6 +87,7 @@ def create_gateway(services: GatewayServices) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = app.state
         state.conversation, state.records = services.conversation, services.records
+        state.public_url = services.public_url
         state.sessions = WebSessions(policy.secret_key)
         state.api_token, state.max_body_bytes = policy.api_token, policy.max_body_bytes
         state.client_limits = ClientLimits(policy.client_limit)
@@ -107,6 +112,7 @@ def create_gateway(services: GatewayServices) -> Starlette:
         Route("/", webchat),
         Route("/health", health),
         Route("/chat/api", chat_api, methods=["POST"]),
+        Route("/certificates/verify/{code:str}", verify_certificate),
         Route("/certificates/{code:str}.pdf", certificate_pdf),
     ]
     for channel in services.channels:

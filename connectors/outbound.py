@@ -24,6 +24,7 @@ from connectors.telegram_request import AiohttpRequest
 from connectors.telegram_send import CertificateSource, TelegramSender
 from connectors.whatsapp_sender import WhatsAppSender
 from learning.buttons import ButtonKeys
+from learning.certificate_text import LOCAL_URL
 from learning.deliveries import Deliveries
 from learning.repository import Learner
 from learning.sends import Recipient
@@ -85,10 +86,13 @@ class TelegramOutbound:
         deliveries: Deliveries,
         records: CertificateSource,
         concurrency: int = 16,
+        public_url: str = LOCAL_URL,
     ) -> None:
         request = AiohttpRequest(connection_pool_size=concurrency + 2)
         self.bot = Bot(token, base_url=api_url, base_file_url=file_url, request=request)
-        self._sender = TelegramSender(self.bot, buttons, deliveries, records, log_sent=False)
+        self._sender = TelegramSender(
+            self.bot, buttons, deliveries, records, log_sent=False, public_url=public_url
+        )
 
     async def start(self) -> None:
         """Connect (getMe)."""

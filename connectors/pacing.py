@@ -23,7 +23,7 @@ from typing import Any, Protocol
 #: The share of the channel's limit the schedule aims at: a send reaches the channel a few
 #: milliseconds after its slot, and the margin keeps any one-second window under the limit
 #: despite that jitter (at 30/s the 31st send would need ~30 ms of it).
-MARGIN = 0.97
+MARGIN = 0.96
 
 
 class Pacer(Protocol):

@@ -81,8 +81,9 @@ class TelegramChannel:
         self._catalog = conversation.catalog
         self.app = build_application(config, self._on_update)
         self.sender = TelegramSender(
-            self.app.bot, buttons, deliveries, records, typing_delay=config.typing_delay
-        )
+            self.app.bot, buttons, deliveries, records, typing_delay=config.typing_delay,
+            public_url=config.public_url,
+        )  # fmt: skip
         self.updates = TelegramUpdates(self.sender, conversation, inbox, buttons, invites)
         self._retry: asyncio.Task[None] | None = None
 

@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from connectors.telegram_request import AiohttpRequest
+from learning.certificate_text import LOCAL_URL
 
 #: The update kinds the bot asks Telegram for: everything else (edited messages, channel
 #: posts, reactions, …) is never sent to it.
@@ -48,6 +49,7 @@ class TelegramConfig:
         webhook_path: Where the gateway serves the webhook.
         max_body: Largest webhook body accepted, in bytes (413 beyond).
         typing_delay: Seconds a turn runs before "typing…" is shown (quick turns show none).
+        public_url: Where certificates are verified (their QR code and link).
         max_retries: How often a request refused with 429 is retried after `retry_after`.
         max_concurrent: Updates processed at the same time (one at a time per chat).
         poll_timeout: Long-polling timeout of getUpdates, in seconds.
@@ -62,6 +64,8 @@ class TelegramConfig:
     webhook_path: str = "/telegram/webhook"
     max_body: int = 1_048_576
     typing_delay: float = 0.5
+    #: The public address certificates' QR codes and links point to (`KARMABOT_PUBLIC_URL`).
+    public_url: str = LOCAL_URL
     max_retries: int = 3
     max_concurrent: int = 64
     poll_timeout: int = 10

@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from connectors.messages import BotMessage
 from connectors.telegram_render import NO_TEXT, escape, keyboard, split_text
 from learning.buttons import ButtonKeys
+from learning.certificate_text import LOCAL_URL
 from learning.certificates import Certificate
 from learning.deliveries import Deliveries
 
@@ -47,6 +48,7 @@ class TelegramSender:
         typing_delay: Seconds a turn runs before "typing…" is shown.
         log_sent: Record each message sent here; off when the caller records them itself
             (the worker, in the same transaction as the send's result).
+        public_url: Where certificates are verified (their QR code and link).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class TelegramSender:
         records: CertificateSource,
         typing_delay: float = 0.5,
         log_sent: bool = True,
+        public_url: str = LOCAL_URL,
     ) -> None:
         self.bot = bot
         self._buttons = buttons
@@ -64,6 +67,7 @@ class TelegramSender:
         self._records = records
         self._typing_delay = typing_delay
         self._log_sent = log_sent
+        self._public_url = public_url
 
     async def deliver(
         self,
@@ -146,7 +150,7 @@ class TelegramSender:
         if certificate is None:
             logger.warning("no certificate %r to send to Telegram", code)
             return None
-        pdf = await asyncio.to_thread(render_pdf, certificate)
+        pdf = await asyncio.to_thread(render_pdf, certificate, self._public_url)
         filename = str(document.get("filename") or f"karmabot-certificate-{certificate.code}.pdf")
         reply = await self.bot.send_document(chat_id, InputFile(pdf, filename=filename))
         return reply.message_id

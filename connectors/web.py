@@ -136,6 +136,6 @@ async def certificate_pdf(request: Request) -> Response:
     certificate = await asyncio.to_thread(records.certificate, code)
     if certificate is None:
         return error("no certificate has this code", 404)
-    pdf = await asyncio.to_thread(render_pdf, certificate)
+    pdf = await asyncio.to_thread(render_pdf, certificate, request.app.state.public_url)
     disposition = f'inline; filename="karmabot-certificate-{certificate.code}.pdf"'
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})

@@ -35,6 +35,7 @@ from connectors.whatsapp_render import parse_more
 from connectors.whatsapp_sender import CHANNEL, SendResult, WhatsAppSender
 from learning.buttons import PREFIX as KEY_PREFIX
 from learning.buttons import ButtonKeys
+from learning.certificate_text import LOCAL_URL
 from learning.deliveries import Deliveries
 from learning.inbox import Inbox
 from learning.models import utcnow
@@ -81,6 +82,7 @@ class WhatsAppConfig:
         retry: How rate limits and outages are retried.
         timeout_s: Seconds for one Graph API call.
         window: How long after a user's message free-form replies are allowed.
+        public_url: Where certificates are verified (their QR code and link).
     """
 
     access_token: str
@@ -97,6 +99,7 @@ class WhatsAppConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_s: float = 15.0
     window: timedelta = timedelta(hours=24)
+    public_url: str = LOCAL_URL
 
     def __post_init__(self) -> None:
         required = ("access_token", "phone_number_id", "app_secret", "verify_token")
@@ -147,6 +150,7 @@ class WhatsAppChannel:
             client, learners=conversation.learners, inbox=inbox, deliveries=deliveries,
             records=records, button_keys=button_keys, template=config.template,
             template_languages=config.template_languages, clock=clock, window=config.window,
+            public_url=config.public_url,
         )  # fmt: skip
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()

@@ -33,6 +33,7 @@ from connectors.whatsapp_render import (
     template_body,
 )
 from learning.buttons import ButtonKeys
+from learning.certificate_text import LOCAL_URL
 from learning.deliveries import Deliveries
 from learning.inbox import Inbox
 from learning.records import RecordStore
@@ -105,8 +106,10 @@ class WhatsAppSender:
         template_languages: Mapping[str, str],
         clock: Clock,
         window: timedelta = timedelta(hours=24),
+        public_url: str = LOCAL_URL,
     ) -> None:
         self.client = client
+        self._public_url = public_url
         self._learners = learners
         self._inbox, self._deliveries, self._records = inbox, deliveries, records
         self._keys = button_keys
@@ -190,7 +193,7 @@ class WhatsAppSender:
         if certificate is None:
             logger.error("WhatsApp: no certificate has the code %s", document.code)
             return None
-        pdf = await asyncio.to_thread(render_pdf, certificate)
+        pdf = await asyncio.to_thread(render_pdf, certificate, self._public_url)
         media = await self.client.upload(pdf, document.filename, "application/pdf")
         return {"type": "document", "document": {"id": media, "filename": document.filename}}
 

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     flood_limit: str = Field(default="20/10 seconds", alias="KARMABOT_FLOOD_LIMIT")
     #: Other origins allowed to call the API from a browser, comma-separated (none by default).
     cors_origins: str = Field(default="", alias="KARMABOT_CORS_ORIGINS")
+    #: The gateway's address as the public reaches it ("https://karmabot.example.gov.in"):
+    #: certificates print and encode their verification link under it. Unset = this machine.
+    public_url: str | None = Field(default=None, alias="KARMABOT_PUBLIC_URL")
 
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="KARMABOT_CONTENT_DIR")
     quiz_pass_mark: int = Field(default=60, ge=0, le=100, alias="KARMABOT_QUIZ_PASS_MARK")
@@ -70,6 +73,8 @@ class Settings(BaseSettings):
     sunbird_api_key: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_API_KEY")
     sunbird_user_token: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_USER_TOKEN")
     sunbird_batch_id: str | None = Field(default=None, alias="KARMABOT_SUNBIRD_BATCH_ID")
+    #: Batch per course for enrollments with no batch of their own: "course-a:b1,course-b:b2".
+    sunbird_batches: str = Field(default="", alias="KARMABOT_SUNBIRD_BATCHES")
 
     # Knowledge base (knowledge/): every value has a working offline default.
     embedding_model: str = Field(default="all-MiniLM-L6-v2", alias="KARMABOT_EMBEDDING_MODEL")
@@ -161,6 +166,20 @@ class Settings(BaseSettings):
         return tuple(
             name for name, url in (("lrs", self.lrs_url), ("sunbird", self.sunbird_url)) if url
         )
+
+    @property
+    def resolved_public_url(self) -> str:
+        """`KARMABOT_PUBLIC_URL` without a trailing slash, else the gateway's local address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.gateway_host in ("0.0.0.0", "::", "") else self.gateway_host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.gateway_port}"
+
+    @property
+    def sunbird_batch_map(self) -> dict[str, str]:
+        """`KARMABOT_SUNBIRD_BATCHES` as {course id: batch id}."""
+        pairs = (item.partition(":") for item in self.sunbird_batches.split(","))
+        return {c.strip(): b.strip() for c, _, b in pairs if c.strip() and b.strip()}
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -11,17 +11,20 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.events import LearningEvent
-from learning.models import CertificateRow, EnrollmentRow, aware
+from learning.models import CertificateRow, EnrollmentRow, LearnerRow, aware
 from learning.points import PointsLedger
-from learning.store import OutboxWriter, insert_once, read_one
+from learning.store import OutboxWriter, insert_once
 
 #: Characters of certificate codes: no 0/O or 1/I/L to misread.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+#: Characters per code: 10 of 31 is 49.5 bits, too many to guess a valid code.
+CODE_LENGTH = 10
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class Certificate:
     learner_name: str
     course_title: str
     issued_at: datetime
+    #: The learner's language, script and time zone now (the PDF and verification page use
+    #: them; None: the deployment's zone).
+    language: str = "en"
+    script: str = "native"
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,9 @@ class HeldCertificate:
     completed_at: datetime
 
 
-def _certificate(row: CertificateRow) -> Certificate:
+def _certificate(
+    row: CertificateRow, language: str | None, script: str | None, zone: str | None
+) -> Certificate:
     return Certificate(
         row.code,
         row.learner_id,
@@ -52,7 +62,21 @@ def _certificate(row: CertificateRow) -> Certificate:
         row.learner_name,
         row.course_title,
         aware(row.issued_at) or row.issued_at,
+        language or "en",
+        script or "native",
+        zone,
     )
+
+
+def _find(session: Session, *where: Any) -> Certificate | None:
+    """The certificate matching `where`, with its learner's language, if any."""
+    statement = (
+        select(CertificateRow, LearnerRow.language, LearnerRow.script, LearnerRow.timezone)
+        .outerjoin(LearnerRow, LearnerRow.id == CertificateRow.learner_id)
+        .where(*where)
+    )
+    found = session.execute(statement).one_or_none()
+    return _certificate(*found) if found is not None else None
 
 
 @dataclass(frozen=True)
@@ -159,7 +183,7 @@ class Certificates:
         Returns:
             The stored certificate; None when it existed already and `fresh_only` is set.
         """
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         values = {
             "code": code,
             "learner_id": learner_id,
@@ -170,18 +194,16 @@ class Certificates:
         }
         if not insert_once(session, CertificateRow, values) and fresh_only:
             return None
-        row = session.scalars(
-            select(CertificateRow).filter_by(learner_id=learner_id, course_id=course_id)
-        ).one()
-        return _certificate(row)
+        mine = (CertificateRow.learner_id == learner_id, CertificateRow.course_id == course_id)
+        return _find(session, *mine)
 
     def get(self, code: str) -> Certificate | None:
         """The certificate with that verification code (any case, spaces around), if any."""
         with self.sessions() as session:
-            row = session.get(CertificateRow, code.strip().upper())
-            return _certificate(row) if row else None
+            return _find(session, CertificateRow.code == code.strip().upper())
 
     def for_course(self, learner_id: str, course_id: str) -> Certificate | None:
         """The learner's certificate for a course, if issued."""
-        statement = select(CertificateRow).filter_by(learner_id=learner_id, course_id=course_id)
-        return read_one(self.sessions, statement, _certificate)
+        mine = (CertificateRow.learner_id == learner_id, CertificateRow.course_id == course_id)
+        with self.sessions() as session:
+            return _find(session, *mine)

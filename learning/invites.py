@@ -7,16 +7,19 @@ the code then stops working. A code that is used, expired or unknown links nothi
 
 from __future__ import annotations
 
+import csv
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import IO, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.channel_models import InviteRow
 from learning.models import ChannelLinkRow, LearnerRow, aware, utcnow
+from learning.report import spreadsheet_safe
 from learning.store import Clock
 
 #: Characters of invite codes: no 0/O or 1/I/L to misread.
@@ -44,6 +47,19 @@ class Redemption:
 
     outcome: Outcome
     learner_id: str | None = None
+
+
+def write_csv(invitations: Iterable[Invitation], out: IO[str], bot: str = "") -> int:
+    """The invite list as CSV (formula-safe cells), with t.me links when `bot` is given."""
+    writer = csv.writer(out)
+    writer.writerow(["name", "organisation", "phone", "code", "link"])
+    count = 0
+    for invite in invitations:
+        link = f"https://t.me/{bot.lstrip('@')}?start={invite.code}" if bot else ""
+        cells = (invite.name, invite.organisation, invite.phone, invite.code, link)
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+        count += 1
+    return count
 
 
 def normalise(code: str) -> str:

@@ -69,7 +69,7 @@ class LearnerRow(Base):
     #: IANA time zone for quiet hours and deadlines; None = the deployment's default.
     timezone: Mapped[str | None] = mapped_column(String(64))
     #: The learner's own user id on the learning platform (Sunbird/iGOT), from the roster.
-    platform_user_id: Mapped[str | None] = mapped_column(String(64))
+    platform_user_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -1,4 +1,10 @@
-"""Progress reports for supervisors and training cells: one CSV row per learner and course."""
+"""Progress reports for supervisors and training cells: one CSV row per learner and course.
+
+Every CSV written for people to open (this report, the invite list) goes through
+`spreadsheet_safe`: a cell that starts like a formula is written with a leading single quote
+(OWASP's defence against CSV injection), so a learner named "=HYPERLINK(…)" is text in Excel.
+Phone numbers are written as digits without '+' (WhatsApp's form), so they are left as they are.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from learning.content import Library
 from learning.models import LearnerRow
 from learning.records import RecordStore
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """`value` as a spreadsheet shows it as text: a string starting like a formula gets a
+    leading single quote; anything else (numbers included) is unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
 
 FIELDS = (
     "learner_id",
@@ -80,11 +98,11 @@ def progress_rows(
 
 
 def write_csv(rows: Iterator[dict[str, object]], out: IO[str]) -> int:
-    """Write report rows as CSV; returns how many rows were written."""
+    """Write report rows as CSV, formula-safe; returns how many rows were written."""
     writer = csv.DictWriter(out, FIELDS, restval="")
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
         count += 1
     return count

@@ -1,40 +1,63 @@
-"""The roster's optional columns: organisation tree, access level, time zone, mandatory courses.
+"""The roster's cells beyond name and contact: length caps, organisation, access, time zone,
+platform user id and mandatory courses with their batches.
 
 Parsing is pure: a bad cell raises `ColumnError`, whose message becomes the row's error.
-`link_organisations` and `ensure_mandatory` apply parsed rows inside the import's transaction.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from learning.models import EnrollmentRow, new_id, utcnow
-from learning.organisations import ACCESS_LEVELS, OrganisationCycle, ensure
+from learning.organisations import ACCESS_LEVELS
 
 #: A course id as the content loader accepts it (learning/content_loader.py).
 _COURSE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-NAME_LENGTH = 200  # organisations.name and learners.organisation
+#: A learning-platform id (Sunbird user or batch id): fits the store's String(64) columns.
+_PLATFORM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # no ':', the entry's separator
+#: How Excel writes a long number in a "General" cell: 9.19877E+11.
+_SCIENTIFIC = re.compile(r"^\d[.,]\d*E\+\d+$", re.IGNORECASE)
+NAME_LENGTH = 200  # learners.name, learners.organisation, learners.role, organisations.name
 
 Mandatory = tuple[tuple[str, date], ...]
+Batches = tuple[tuple[str, str], ...]
 
 
 class ColumnError(ValueError):
     """A cell that cannot be imported; the message says why."""
 
 
+def check_text(column: str, value: str) -> str | None:
+    """A free-text cell (name, organisation, role) as stored; None when empty.
+
+    A value longer than the store's column, or with letters a legacy export replaced by '?'
+    (or by the replacement character), is refused rather than cut or stored garbled.
+    """
+    if len(value) > NAME_LENGTH:
+        raise ColumnError(f"{column} is longer than {NAME_LENGTH} characters ({len(value)})")
+    if "?" in value or "\ufffd" in value:
+        raise ColumnError(
+            f"{column} {value!r} has letters replaced by '?': the file was saved in an "
+            "encoding without them; save it as CSV UTF-8"
+        )
+    return value or None
+
+
+def excel_hint(value: str) -> str:
+    """A hint for a number Excel wrote in scientific notation ("" for any other value)."""
+    if _SCIENTIFIC.match(value):
+        return " (Excel wrote it in scientific notation: format the column as Text)"
+    return ""
+
+
 def parse_organisation(organisation: str, parent: str) -> str | None:
     """The row's parent organisation (None when not given), checked against the organisation."""
-    for column, name in (("organisation", organisation), ("parent_organisation", parent)):
-        if len(name) > NAME_LENGTH:
-            raise ColumnError(f"{column} is longer than {NAME_LENGTH} characters")
+    check_text("organisation", organisation)
+    check_text("parent_organisation", parent)
     if not parent:
         return None
     if not organisation:
@@ -73,16 +96,33 @@ def parse_timezone(raw: str) -> str | None:
     return name
 
 
-def parse_mandatory(raw: str) -> Mandatory:
-    """`course-id:YYYY-MM-DD` entries separated by ';' as (course id, due date) pairs."""
+def parse_platform_id(raw: str) -> str | None:
+    """The learner's user id on the learning platform (Sunbird/iGOT); None when empty."""
+    if not raw:
+        return None
+    if not _PLATFORM_ID.match(raw):
+        raise ColumnError(
+            f"platform_user_id {raw!r} is not a platform user id (letters, digits, '.', '_', "
+            f"':', '-'; at most 64){excel_hint(raw)}"
+        )
+    return raw
+
+
+def parse_mandatory(raw: str) -> tuple[Mandatory, Batches]:
+    """`course-id:YYYY-MM-DD[:batch-id]` entries separated by ';'.
+
+    Returns:
+        (course id, due date) pairs, and (course id, batch id) pairs for entries with a batch.
+    """
     due: dict[str, date] = {}
+    batches: dict[str, str] = {}
     for entry in (e.strip() for e in raw.split(";")):
         if not entry:
             continue
-        course, colon, day = (part.strip() for part in entry.partition(":"))
-        if not colon:
+        parts = [part.strip() for part in entry.split(":")]
+        if len(parts) not in (2, 3):
             raise ColumnError(f"mandatory entry {entry!r} is not course-id:YYYY-MM-DD")
-        course = course.lower()
+        course, day = parts[0].lower(), parts[1]
         if not _COURSE_ID.match(course):
             raise ColumnError(f"mandatory entry {entry!r}: {course!r} is not a course id")
         try:
@@ -95,65 +135,12 @@ def parse_mandatory(raw: str) -> Mandatory:
             ) from None
         if due.setdefault(course, when) != when:
             raise ColumnError(f"mandatory lists {course!r} with two due dates")
-    return tuple(due.items())
-
-
-def link_organisations(
-    session: Session, rows: Iterable[tuple[int, str | None, str | None]]
-) -> tuple[int, list[tuple[int, str]]]:
-    """Ensure each (line, organisation, parent) in file order; (names seen, cycle errors).
-
-    Each organisation is linked to its parent once, on the first line that names the parent.
-    A link that would close a cycle leaves the tree as it was and is reported on its line.
-    """
-    named: set[str] = set()
-    linked: set[str] = set()
-    errors: list[tuple[int, str]] = []
-    for line, organisation, parent in rows:
-        if not organisation or (organisation in named and (not parent or organisation in linked)):
-            continue
-        named.update(filter(None, (organisation, parent)))
-        if not parent:
-            ensure(session, organisation)
-            continue
-        linked.add(organisation)
-        try:
-            ensure(session, organisation, parent)
-        except OrganisationCycle as exc:
-            ensure(session, organisation)
-            errors.append((line, f"parent_organisation would make a cycle: {exc}"))
-    return len(named), errors
-
-
-def ensure_mandatory(session: Session, learner_id: str, mandatory: Mandatory) -> int:
-    """Enroll the learner in each course with its due date; returns how many were new."""
-    created = 0
-    for course, due in mandatory:
-        row = session.scalars(
-            select(EnrollmentRow).filter_by(learner_id=learner_id, course_id=course)
-        ).one_or_none()
-        if row is None:
-            now = utcnow()
-            session.add(
-                EnrollmentRow(
-                    id=new_id(),
-                    learner_id=learner_id,
-                    course_id=course,
-                    course_version=1,
-                    lesson_id=None,
-                    part=0,
-                    enrolled_at=now,
-                    updated_at=now,
-                    due_on=due,
-                )
+        batch = parts[2] if len(parts) == 3 else ""
+        if batch and not _BATCH_ID.match(batch):
+            raise ColumnError(
+                f"mandatory entry {entry!r}: {batch!r} is not a batch id (letters, digits, "
+                "'.', '_', '-'; at most 64)"
             )
-            created += 1
-        elif row.due_on != due:
-            # A due date is not learning activity: keep updated_at (inactivity reminders).
-            session.execute(
-                update(EnrollmentRow)
-                .where(EnrollmentRow.id == row.id)
-                .values(due_on=due, updated_at=EnrollmentRow.updated_at)
-                .execution_options(synchronize_session="fetch")
-            )
-    return created
+        if batch and batches.setdefault(course, batch) != batch:
+            raise ColumnError(f"mandatory lists {course!r} with two batches")
+    return tuple(due.items()), tuple(batches.items())

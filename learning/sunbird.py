@@ -1,32 +1,55 @@
-"""Sunbird/iGOT content-state updates for learning events, never moving backwards.
+"""Sunbird/iGOT content-state updates for learning events, in the platform's own identities,
+never moving backwards.
 
 Sunbird's lms-service takes ``PATCH /v1/content/state/update`` with
 ``{"request": {"userId", "contents": [{"courseId", "batchId", "contentId", "status",
 "progress", "lastAccessTime"}]}}``, where status 1 is in progress and 2 is completed. A lesson
 completion marks the lesson's content completed; course progress updates the course itself.
-The highest state sent per (user, course, content) is kept in the learner store, and anything
-lower is never sent again, whatever order retries arrive in.
+
+``userId`` is the learner's own platform user id (`LearnerRow.platform_user_id`, from the
+roster), never Karmabot's learner id; ``batchId`` is the enrollment's batch
+(`EnrollmentRow.batch_id`), else the course's batch from settings, else the default batch.
+
+The highest state sent per (user, course, content) is kept in the learner store. A sender
+claims the content items it is about to send (`SentStates.claim`): claimed items are locked
+until the claim ends, states not above the recorded ones are dropped, and the new states are
+recorded only when the send went through. Two workers therefore never interleave the states of
+one content item, and nothing lower than what the platform has is ever sent again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fcntl
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.events import EventKind, LearningEvent
-from learning.models import PlatformStateRow, utcnow
+from learning.models import EnrollmentRow, LearnerRow, PlatformStateRow, utcnow
 from learning.store import insert_once
 
 IN_PROGRESS, COMPLETED = 1, 2
+_E = EnrollmentRow
+_TRACKED = (EventKind.LESSON_COMPLETED, EventKind.COURSE_PROGRESSED, EventKind.COURSE_COMPLETED)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a learner is on the platform, for one course (None where unknown)."""
+
+    user_id: str | None
+    batch_id: str | None
 
 
 @dataclass(frozen=True)
 class ContentState:
-    """One content item's state for one user."""
+    """One content item's state for one platform user."""
 
     user_id: str
     course_id: str
@@ -34,33 +57,41 @@ class ContentState:
     status: int
     progress: int
     accessed: datetime
+    batch_id: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
         """What the state is about: (user, course, content)."""
         return self.user_id, self.course_id, self.content_id
 
-    def at_least(self, other: ContentState | None) -> bool:
-        """Whether this state is no step back from `other`."""
-        return other is None or (self.status, self.progress) >= (other.status, other.progress)
+    def above(self, status: int, progress: int) -> bool:
+        """Whether this state is a step forward from (status, progress)."""
+        return (self.status, self.progress) > (status, progress)
 
 
-def state_for(event: LearningEvent) -> ContentState | None:
-    """The content state an event reports, or None for events Sunbird does not track."""
-    if event.kind == EventKind.LESSON_COMPLETED and event.lesson_id:
-        return ContentState(
-            event.learner_id, event.course_id, event.lesson_id, COMPLETED, 100, event.timestamp
-        )
-    if event.kind in (EventKind.COURSE_PROGRESSED, EventKind.COURSE_COMPLETED):
+def tracks(event: LearningEvent) -> bool:
+    """Whether Sunbird keeps a content state for this kind of event."""
+    return event.kind in _TRACKED and (
+        event.kind != EventKind.LESSON_COMPLETED or bool(event.lesson_id)
+    )
+
+
+def state_for(event: LearningEvent, user_id: str, batch_id: str) -> ContentState | None:
+    """The content state an event reports for platform user `user_id` in batch `batch_id`, or
+    None for events Sunbird does not track."""
+    if not tracks(event):
+        return None
+    if event.kind == EventKind.LESSON_COMPLETED:
+        content, status, progress = event.lesson_id or "", COMPLETED, 100
+    else:
         progress = 100 if event.kind == EventKind.COURSE_COMPLETED else int(event.progress or 0)
-        status = COMPLETED if progress >= 100 else IN_PROGRESS
-        return ContentState(
-            event.learner_id, event.course_id, event.course_id, status, progress, event.timestamp
-        )
-    return None
+        content, status = event.course_id, COMPLETED if progress >= 100 else IN_PROGRESS
+    return ContentState(
+        user_id, event.course_id, content, status, progress, event.timestamp, batch_id
+    )
 
 
-def request_body(states: Sequence[ContentState], batch_id: str) -> dict[str, object]:
+def request_body(states: Sequence[ContentState]) -> dict[str, object]:
     """The content-state update request for one user's states."""
     return {
         "request": {
@@ -68,7 +99,7 @@ def request_body(states: Sequence[ContentState], batch_id: str) -> dict[str, obj
             "contents": [
                 {
                     "courseId": s.course_id,
-                    "batchId": batch_id,
+                    "batchId": s.batch_id,
                     "contentId": s.content_id,
                     "status": s.status,
                     "progress": s.progress,
@@ -85,57 +116,181 @@ def newest(states: Sequence[ContentState]) -> list[ContentState]:
     """The highest state per content item, in first-seen order."""
     best: dict[tuple[str, str, str], ContentState] = {}
     for state in states:
-        if state.at_least(best.get(state.key)):
+        known = best.get(state.key)
+        if known is None or not known.above(state.status, state.progress):
             best[state.key] = state
     return list(best.values())
 
 
+def _clean(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+class PlatformIdentities:
+    """Looks learners' platform user ids and batch ids up in the learner store.
+
+    Args:
+        sessions: The learner store.
+        batches: Batch id per course id, for enrollments that have none of their own.
+        default_batch: The batch of every other course, if any.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        batches: Mapping[str, str] | None = None,
+        default_batch: str | None = None,
+    ) -> None:
+        self._sessions, self._batches = sessions, dict(batches or {})
+        self._default = _clean(default_batch)
+
+    def lookup(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Identity]:
+        """The identity of each (learner id, course id)."""
+        wanted = set(pairs)
+        learners = {learner for learner, _ in wanted}
+        if not learners:
+            return {}
+        with self._sessions() as session:
+            users = dict(
+                session.execute(
+                    select(LearnerRow.id, LearnerRow.platform_user_id).where(
+                        LearnerRow.id.in_(learners)
+                    )
+                ).all()
+            )
+            enrolled = {
+                (learner, course): batch
+                for learner, course, batch in session.execute(
+                    select(
+                        EnrollmentRow.learner_id, EnrollmentRow.course_id, EnrollmentRow.batch_id
+                    )
+                    .where(EnrollmentRow.learner_id.in_(learners))
+                    .where(EnrollmentRow.batch_id.is_not(None))
+                ).all()
+            }
+        return {
+            (learner, course): Identity(
+                _clean(users.get(learner)),
+                _clean(enrolled.get((learner, course)))
+                or _clean(self._batches.get(course))
+                or self._default,
+            )
+            for learner, course in wanted
+        }
+
+
+@dataclass
+class Claim:
+    """Content items locked for one send; `ahead` are the states to send."""
+
+    ahead: list[ContentState]
+    _commit: Callable[[], None]
+    _release: Callable[[], None]
+
+    def finish(self, sent: bool) -> None:
+        """Record the states as sent if the send went through; then release the locks."""
+        try:
+            if sent:
+                self._commit()
+        finally:
+            self._release()
+
+
 class SentStates:
-    """The highest state sent per content item, kept in the learner store."""
+    """The highest state sent per content item, kept in the learner store.
+
+    On PostgreSQL a claim holds row locks on the items' `platform_state` rows (inserted when
+    new) in one transaction, which also raises them; on SQLite, where a write transaction
+    locks the whole file, a claim holds an exclusive lock on a side file instead and records
+    in a short transaction of its own.
+    """
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._local = threading.Lock()  # SQLite in memory: no file to lock
 
-    def highest(self, state: ContentState) -> ContentState | None:
-        """The highest state already sent for the same content item."""
-        with self._sessions() as session:
-            row = session.scalars(
-                select(PlatformStateRow).filter_by(
-                    user_id=state.user_id, course_id=state.course_id, content_id=state.content_id
-                )
-            ).first()
-            if row is None:
-                return None
-            return ContentState(
-                row.user_id, row.course_id, row.content_id, row.status, row.progress, state.accessed
-            )
+    @property
+    def parallel(self) -> bool:
+        """Whether claims on different content items run side by side (PostgreSQL), rather
+        than one at a time (SQLite's side-file lock)."""
+        bind = self._sessions.kw.get("bind")
+        return bind is not None and bind.dialect.name == "postgresql"
+
+    def claim(self, states: Sequence[ContentState]) -> Claim:
+        """Lock the content items of `states` (waiting for other claims on them) and keep the
+        states above what was sent; blocking, so call it in a worker thread."""
+        ordered = sorted(newest(states), key=lambda s: s.key)  # one lock order: no deadlock
+        if self.parallel:
+            session = self._sessions()
+            try:
+                return Claim(self._raise(session, ordered), session.commit, session.close)
+            except BaseException:
+                session.close()
+                raise
+        bind = self._sessions.kw.get("bind")
+        release = self._lock_file(bind.url.database if bind is not None else None)
+        try:
+            with self._sessions() as session:
+                ahead = [s for s in ordered if _above(session, s)]
+        except BaseException:
+            release()
+            raise
+        return Claim(ahead, lambda: self.record(ahead), release)
+
+    @staticmethod
+    def _raise(session: Session, states: Sequence[ContentState]) -> list[ContentState]:
+        """Raise the recorded states (rows locked, inserted when new); those that went up."""
+        ahead = []
+        for state in sorted(states, key=lambda s: s.key):
+            if insert_once(session, PlatformStateRow, _values(state)) or _raised(session, state):
+                ahead.append(state)
+        session.flush()
+        return ahead
+
+    def _lock_file(self, database: str | None) -> Callable[[], None]:
+        if not database or database == ":memory:":
+            self._local.acquire()
+            return self._local.release
+        handle = os.open(f"{database}.sunbird-sync", os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(handle)
+            raise
+        return lambda: os.close(handle)  # closing the file releases the lock
 
     def record(self, states: Sequence[ContentState]) -> None:
         """Remember states as sent, keeping the highest."""
         with self._sessions.begin() as session:
-            for state in states:
-                values = {
-                    "user_id": state.user_id,
-                    "course_id": state.course_id,
-                    "content_id": state.content_id,
-                    "status": state.status,
-                    "progress": state.progress,
-                    "updated_at": utcnow(),
-                }
-                if insert_once(session, PlatformStateRow, values):
-                    continue
-                row = session.scalars(
-                    select(PlatformStateRow)
-                    .filter_by(
-                        user_id=state.user_id,
-                        course_id=state.course_id,
-                        content_id=state.content_id,
-                    )
-                    .with_for_update()
-                ).one()
-                if (state.status, state.progress) > (row.status, row.progress):
-                    row.status, row.progress, row.updated_at = (
-                        state.status,
-                        state.progress,
-                        utcnow(),
-                    )
+            self._raise(session, states)
+
+
+def _query(state: ContentState) -> Any:
+    return select(PlatformStateRow).filter_by(
+        user_id=state.user_id, course_id=state.course_id, content_id=state.content_id
+    )
+
+
+def _above(session: Session, state: ContentState) -> bool:
+    row = session.scalars(_query(state)).first()
+    return row is None or state.above(row.status, row.progress)
+
+
+def _raised(session: Session, state: ContentState) -> bool:
+    """Raise the content item's recorded state to `state` (row locked); False if not above."""
+    row = session.scalars(_query(state).with_for_update()).one()
+    if not state.above(row.status, row.progress):
+        return False
+    row.status, row.progress, row.updated_at = state.status, state.progress, utcnow()
+    return True
+
+
+def _values(state: ContentState) -> dict[str, object]:
+    return {
+        "user_id": state.user_id,
+        "course_id": state.course_id,
+        "content_id": state.content_id,
+        "status": state.status,
+        "progress": state.progress,
+        "updated_at": utcnow(),
+    }

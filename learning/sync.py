@@ -1,9 +1,20 @@
 """The sync job: learning events from the outbox to the LRS (xAPI) and to Sunbird/iGOT.
 
-Each configured sink takes batches of due events in outbox order. A batch that gets through is
-marked sent; one that fails is marked with its error and comes due again after an exponential
-backoff, so a remote that is down for a while loses nothing. Statement ids and content states
-are stable, so a batch resent after a lost reply duplicates nothing.
+Each configured sink (learning/sinks.py) takes batches of due events in outbox order. What
+happens to a batch depends on how the remote answers:
+
+- it gets through: its events are marked sent, except those the sink holds back until the
+  learner's platform identity is known (retried with a growing delay, at most hourly);
+- a retry can fix it (down, 5xx, 429): the batch is retried with jittered exponential backoff,
+  and the sink rests until then (at most a minute), so a remote that is down for a while
+  loses nothing and is not hammered;
+- the sink is misconfigured (401, 403, 404): logged as an ERROR and retried within minutes,
+  and at once when the sink's URL or credentials change (`SqlOutbox.reconfigured`);
+- it is rejected as invalid (400, 422): the batch is split in halves until the bad events are
+  alone; those are parked (dead-lettered, with the reason) and everything else goes.
+
+Statement ids and content states are stable, so a batch resent after a lost reply duplicates
+nothing.
 """
 
 from __future__ import annotations
@@ -14,143 +25,36 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import groupby
-from typing import Protocol
 
-import httpx
-
-from learning.events import LearningEvent
 from learning.models import utcnow
-from learning.outbox import SqlOutbox, retry_delay
-from learning.sunbird import SentStates, newest, request_body, state_for
-from learning.xapi import VERSION, statement_for
+from learning.outbox import OutboxItem, SqlOutbox, config_error, jittered, retry_delay
+from learning.sinks import (
+    LrsSink,
+    Sink,
+    SinkError,
+    SinkMisconfigured,
+    SinkRejected,
+    SunbirdSink,
+)
+
+__all__ = [
+    "LrsSink",
+    "Sink",
+    "SinkError",
+    "SinkMisconfigured",
+    "SinkRejected",
+    "SunbirdSink",
+    "SyncJob",
+    "SyncReport",
+]
 
 logger = logging.getLogger(__name__)
-#: Retry time for a batch the remote refused as invalid (it will not get better by itself).
-REFUSED_RETRY = timedelta(hours=6)
-
-
-class SinkError(Exception):
-    """A delivery failed in a way that a later retry can fix (network, 5xx, 429)."""
-
-
-class SinkRefused(SinkError):
-    """The remote refused the batch as invalid (4xx); retried only rarely."""
-
-
-class Sink(Protocol):
-    """Somewhere learning events go."""
-
-    name: str
-
-    async def send(self, events: Sequence[LearningEvent]) -> None:
-        """Deliver a batch, or raise `SinkError`."""
-        ...
-
-
-def _raise_for(response: httpx.Response, what: str) -> None:
-    if response.status_code < 300:
-        return
-    detail = f"{what}: HTTP {response.status_code} {response.text[:200]}"
-    if response.status_code in (408, 429) or response.status_code >= 500:
-        raise SinkError(detail)
-    raise SinkRefused(detail)
-
-
-class LrsSink:
-    """xAPI statements to a Learning Record Store (`POST /statements`, Basic auth)."""
-
-    name = "lrs"
-
-    def __init__(
-        self,
-        endpoint: str,
-        username: str,
-        password: str,
-        *,
-        home_page: str,
-        activity_base: str,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        self.endpoint = endpoint.rstrip("/") + "/statements"
-        self._auth = httpx.BasicAuth(username, password)
-        self._home_page, self._base = home_page, activity_base
-        self._client = client
-
-    async def send(self, events: Sequence[LearningEvent]) -> None:
-        """POST the batch; on 409 (a statement id the LRS already has), PUT one by one."""
-        statements = [
-            statement_for(e, home_page=self._home_page, activity_base=self._base) for e in events
-        ]
-        headers = {"X-Experience-API-Version": VERSION}
-        client = self._client or httpx.AsyncClient(timeout=15)
-        try:
-            response = await client.post(
-                self.endpoint, json=statements, auth=self._auth, headers=headers
-            )
-            if response.status_code != 409:
-                return _raise_for(response, "LRS")
-            for statement in statements:  # the LRS keeps the first copy of each id
-                response = await client.put(
-                    self.endpoint,
-                    json=statement,
-                    auth=self._auth,
-                    headers=headers,
-                    params={"statementId": statement["id"]},
-                )
-                if response.status_code != 409:
-                    _raise_for(response, "LRS")
-        except httpx.HTTPError as exc:
-            raise SinkError(f"LRS: {type(exc).__name__}: {exc}") from exc
-        finally:
-            if self._client is None:
-                await client.aclose()
-
-
-class SunbirdSink:
-    """Content-state updates to Sunbird/iGOT (`PATCH /v1/content/state/update`)."""
-
-    name = "sunbird"
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        batch_id: str,
-        sent: SentStates,
-        api_key: str | None = None,
-        user_token: str | None = None,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        self.url = base_url.rstrip("/") + "/v1/content/state/update"
-        self._batch_id, self._sent, self._client = batch_id, sent, client
-        self._headers = {"Content-Type": "application/json"}
-        if api_key:
-            self._headers["Authorization"] = f"Bearer {api_key}"
-        if user_token:
-            self._headers["x-authenticated-user-token"] = user_token
-
-    async def send(self, events: Sequence[LearningEvent]) -> None:
-        """PATCH each user's newest states; states lower than ones already sent are dropped."""
-        states = newest([s for e in events if (s := state_for(e))])
-        highest = await asyncio.gather(*(asyncio.to_thread(self._sent.highest, s) for s in states))
-        ahead = [s for s, top in zip(states, highest, strict=True) if s.at_least(top)]
-        client = self._client or httpx.AsyncClient(timeout=15)
-        try:
-            for _, group in groupby(
-                sorted(ahead, key=lambda s: s.user_id), key=lambda s: s.user_id
-            ):
-                batch = list(group)
-                response = await client.patch(
-                    self.url, json=request_body(batch, self._batch_id), headers=self._headers
-                )
-                _raise_for(response, "Sunbird")
-                await asyncio.to_thread(self._sent.record, batch)
-        except httpx.HTTPError as exc:
-            raise SinkError(f"Sunbird: {type(exc).__name__}: {exc}") from exc
-        finally:
-            if self._client is None:
-                await client.aclose()
+#: Retry time after a configuration error (401, 403, 404).
+CONFIG_RETRY = timedelta(minutes=5)
+#: Longest a sink rests after a failure before its next round (`sync retry` then takes effect).
+REST_CAP = timedelta(minutes=1)
+#: Longest wait before an event held for identity is looked at again.
+HELD_CAP = 3600.0
 
 
 @dataclass
@@ -159,6 +63,13 @@ class SyncReport:
 
     sent: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+    parked: dict[str, int] = field(default_factory=dict)
+
+    def add(self, sink: str, what: str, count: int) -> None:
+        """Count `count` events of `sink` as `what` (sent, failed, held or parked)."""
+        counts: dict[str, int] = getattr(self, what)
+        counts[sink] = counts.get(sink, 0) + count
 
 
 class SyncJob:
@@ -173,37 +84,97 @@ class SyncJob:
         batch_size: int = 100,
     ) -> None:
         self.outbox, self.sinks, self._clock, self.batch_size = outbox, sinks, clock, batch_size
+        self._resting: dict[str, datetime] = {}
+        self._checked: set[str] = set()
 
     async def run_once(self) -> SyncReport:
-        """Send everything that is due; a sink that fails is left until its retry time."""
+        """Send everything that is due; a sink that fails rests until its retry time."""
         report = SyncReport()
         for sink in self.sinks:
-            sent = failed = 0
-            while True:
-                now = self._clock()
-                items = await asyncio.to_thread(self.outbox.due, sink.name, self.batch_size, now)
-                if not items:
+            for what in ("sent", "failed", "held", "parked"):
+                report.add(sink.name, what, 0)
+            if sink.name not in self._checked:
+                await self._reconfigured(sink)
+            resting = self._resting.get(sink.name)
+            if resting and self._clock() < resting:
+                continue
+            while items := await asyncio.to_thread(
+                self.outbox.due, sink.name, self.batch_size, self._clock()
+            ):
+                if not await self._deliver(sink, items, report):
                     break
-                ids = [item.id for item in items]
-                try:
-                    await sink.send([item.event for item in items])
-                except SinkError as exc:
-                    attempts = max(item.attempts for item in items) + 1
-                    wait = REFUSED_RETRY if isinstance(exc, SinkRefused) else retry_delay(attempts)
-                    logger.warning(
-                        "%s: %d events not delivered (%s); retry in %s",
-                        sink.name,
-                        len(ids),
-                        exc,
-                        wait,
-                    )
-                    await asyncio.to_thread(self.outbox.mark_failed, ids, str(exc), now + wait)
-                    failed += len(ids)
-                    break
-                await asyncio.to_thread(self.outbox.mark_sent, ids, self._clock())
-                sent += len(ids)
-            report.sent[sink.name], report.failed[sink.name] = sent, failed
         return report
+
+    async def _reconfigured(self, sink: Sink) -> None:
+        """Retry at once what failed under another configuration of the sink."""
+        count = await asyncio.to_thread(
+            self.outbox.reconfigured, sink.name, sink.fingerprint, self._clock()
+        )
+        if count:
+            logger.info("%s: configuration changed; %d events due again", sink.name, count)
+        self._checked.add(sink.name)
+
+    async def _deliver(self, sink: Sink, items: list[OutboxItem], report: SyncReport) -> bool:
+        """Send a claimed batch, splitting it where the remote rejects it; False when the sink
+        should rest (its failed events are marked with their retry time)."""
+        parts = [items]
+        while parts:
+            part = parts.pop(0)
+            try:
+                held = await sink.send([item.event for item in part])
+            except SinkRejected as exc:
+                if len(part) > 1:  # bisect: find the bad events, send the rest
+                    middle = len(part) // 2
+                    parts[:0] = [part[:middle], part[middle:]]
+                    continue
+                await self._park(sink, part[0], exc, report)
+                continue
+            except SinkError as exc:
+                await self._fail(sink, [item for p in (part, *parts) for item in p], exc, report)
+                return False
+            await self._settle(sink, part, held, report)
+        return True
+
+    async def _settle(
+        self, sink: Sink, part: list[OutboxItem], held: dict[str, str], report: SyncReport
+    ) -> None:
+        now = self._clock()
+        sent = [item.id for item in part if item.event.id not in held]
+        await asyncio.to_thread(self.outbox.mark_sent, sent, now)
+        report.add(sink.name, "sent", len(sent))
+        by_reason: dict[str, list[OutboxItem]] = {}
+        for item in part:
+            if reason := held.get(item.event.id):
+                by_reason.setdefault(reason, []).append(item)
+        for reason, group in by_reason.items():
+            wait = retry_delay(max(item.attempts for item in group) + 1, cap=HELD_CAP)
+            ids = [item.id for item in group]
+            await asyncio.to_thread(self.outbox.mark_failed, ids, reason, now + wait)
+            report.add(sink.name, "held", len(ids))
+
+    async def _park(self, sink: Sink, item: OutboxItem, exc: SinkError, report: SyncReport) -> None:
+        logger.warning("%s: event %s parked: rejected as invalid: %s", sink.name, item.id, exc)
+        await asyncio.to_thread(self.outbox.park, [item.id], f"rejected: {exc}", self._clock())
+        report.add(sink.name, "parked", 1)
+
+    async def _fail(
+        self, sink: Sink, items: list[OutboxItem], exc: SinkError, report: SyncReport
+    ) -> None:
+        now, ids = self._clock(), [item.id for item in items]
+        if isinstance(exc, SinkMisconfigured):
+            wait, error = jittered(CONFIG_RETRY), config_error(sink.fingerprint, str(exc))
+            logger.error(
+                "%s: configuration error, check its URL and credentials: %s; "
+                "%d events retry in %s, or at once when the configuration changes",
+                sink.name, exc, len(ids), wait,
+            )  # fmt: skip
+        else:
+            wait, error = retry_delay(max(item.attempts for item in items) + 1), str(exc)
+            logger.warning("%s: %d events not delivered (%s); retry in %s", sink.name, len(ids),
+                           exc, wait)  # fmt: skip
+        await asyncio.to_thread(self.outbox.mark_failed, ids, error, now + wait)
+        self._resting[sink.name] = now + min(wait, REST_CAP)
+        report.add(sink.name, "failed", len(ids))
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 5.0) -> None:
         """Sync every `interval` seconds until `stop` is set; errors are logged, not raised."""

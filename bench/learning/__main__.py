@@ -1,4 +1,5 @@
-"""`python -m bench.learning`: learner records and the course journey (docs/PERFORMANCE.md)."""
+"""`python -m bench.learning`: learner records, the course journey and the roster import
+(docs/PERFORMANCE.md)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,37 @@ import time
 from pathlib import Path
 
 from bench.doc import provenance, write_section
-from bench.learning import journey, records, sync
+from bench.learning import journey, records, roster, sync
 from core.settings import PROJECT_ROOT, get_settings
 
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "content"
+#: Sections: "learning" (recording, sync, journey) and "roster" (roster import).
+MEASURES = ("learning", "roster")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run both measures and write their section."""
+    """Run the measures --only names and write their sections."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--operations", type=int, default=300)
     parser.add_argument("--learners", type=int, default=5)
     parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "PERFORMANCE.md")
+    parser.add_argument(
+        "--only", default=",".join(MEASURES), help="comma-separated: " + ", ".join(MEASURES)
+    )
+    parser.add_argument("--roster-rows", type=int, default=10_000, help="fresh and re-import")
+    parser.add_argument("--roster-large", type=int, default=100_000, help="large fresh import")
+    parser.add_argument("--roster-large-on", default="both", help="sqlite, postgresql, both, none")
     options = parser.parse_args(argv)
+    only = {m.strip() for m in options.only.split(",")}
+    if "roster" in only:
+        print("roster import …", flush=True)
+        imports = roster.measure(options.roster_rows, options.roster_large, options.roster_large_on)
+        section = ["## Roster import", "", provenance("bench.learning", argv), ""]
+        write_section("roster", "\n".join(section + roster.table(imports)), options.doc)
+        print("\n".join(section + roster.table(imports)))
+    if "learning" not in only:
+        return 0
     print("recording completions …", flush=True)
     figures = records.measure(options.runs, options.operations)
     print("outbox sync to a fake LRS …", flush=True)

@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from learning.db import make_engine, session_factory
+from learning.models import LearnerRow, utcnow
+from learning.outbox import SqlOutbox
 from learning.records import RecordStore
 from learning.repository import SqlLearnerRepository
 from tests.connectors.conftest import RunningStack
@@ -123,6 +125,12 @@ def test_completing_the_course_sends_a_verifiable_certificate_and_syncs_the_plat
     record = repo.get_by_channel("web", learner.user)
     assert record is not None and (record.name, record.name_confirmed) == ("Meera Iyer", True)
     certificate = records.certificates.for_course(record.id, "demo")
+    # Sunbird needs the learner's own platform id: the states wait for it (a roster brings
+    # it; `karmabot sync retry` sends what waited at once), never under Karmabot's own id.
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        session.get_one(LearnerRow, record.id).platform_user_id = "igot-meera"
+    SqlOutbox(sessions).retry(utcnow(), "sunbird")
     engine.dispose()
     assert certificate is not None and certificate.code == document["code"]
     assert certificate.learner_name == "Meera Iyer"
@@ -130,7 +138,7 @@ def test_completing_the_course_sends_a_verifiable_certificate_and_syncs_the_plat
     lrs, _, sunbird, _ = platform
     deadline = time.monotonic() + 30
     mine: list[dict[str, Any]] = []
-    course_state = (record.id, "demo", "demo")
+    course_state = ("igot-meera", "demo", "demo")
     while time.monotonic() < deadline:  # each sink has its own outbox rows: wait for both
         mine = [s for s in lrs.stored.values() if s["actor"]["account"]["name"] == record.id]
         course_done = any(
@@ -145,6 +153,7 @@ def test_completing_the_course_sends_a_verifiable_certificate_and_syncs_the_plat
     assert verbs == {"answered", "completed", "passed", "progressed"} and lrs.problems == []
     assert sunbird.history[course_state][-1] == (2, 100)
     assert sunbird.never_went_backwards()
+    assert all(user != record.id for user, _, _ in sunbird.history)
 
 
 def test_a_profile_name_is_confirmed_once_and_a_tap_leaves_the_name_form(

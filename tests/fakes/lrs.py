@@ -26,6 +26,8 @@ class FakeLrs:
     posts: int = 0
     received: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Activity ids whose statements are refused as invalid (400), whatever the rules say.
+    reject: set[str] = field(default_factory=set)
 
     def _authorised(self, request: Request) -> bool:
         token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
@@ -35,6 +37,8 @@ class FakeLrs:
         """200 stored or identical resend; 409 a different statement with a known id."""
         self.received += 1
         problems = validate_statement(statement)
+        if statement.get("object", {}).get("id") in self.reject:
+            return 400
         if problems:
             self.problems += problems
             return 400

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -24,6 +26,12 @@ class FakeSunbird:
         default_factory=lambda: defaultdict(list)
     )
     requests: int = 0
+    #: Content ids answered with 400 CLIENT_ERROR (an invalid request).
+    reject: set[str] = field(default_factory=set)
+    #: Up to this many seconds of random delay before each answer (widens race windows).
+    delay: float = 0.0
+    #: Every content item received, with its request's userId, in arrival order.
+    contents: list[dict[str, object]] = field(default_factory=list)
 
     async def update(self, request: Request) -> Response:
         if self.down:
@@ -39,10 +47,15 @@ class FakeSunbird:
             or not all(all(k in c for k in REQUIRED) for c in contents)
         ):
             return JSONResponse({"responseCode": "CLIENT_ERROR"}, 400)
+        if any(c["contentId"] in self.reject for c in contents):
+            return JSONResponse({"responseCode": "CLIENT_ERROR", "params": {"err": "INVALID"}}, 400)
         self.requests += 1
         for content in contents:
             key = (user, content["courseId"], content["contentId"])
             self.history[key].append((content["status"], content.get("progress", 0)))
+            self.contents.append({"userId": user, **content})
+        if self.delay:
+            await asyncio.sleep(random.uniform(0, self.delay))
         return JSONResponse(
             {"responseCode": "OK", "result": {c["contentId"]: "SUCCESS" for c in contents}}
         )

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.learning.sync_support import Fakes, Store, opened, served
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "KARMABOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -64,3 +66,17 @@ def fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database on each backend."""
     return fresh_database(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def fakes() -> Iterator[Fakes]:
+    """A fake LRS and a fake Sunbird on loopback (tests/learning/sync_support.py)."""
+    with served() as running:
+        yield running
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated store with one learner, Asha, on each database."""
+    with opened(db_url) as opened_store:
+        yield opened_store

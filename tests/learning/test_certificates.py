@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
 
+from learning.certificates import CODE_ALPHABET, CODE_LENGTH
 from learning.content_loader import load
 from learning.db import make_engine, session_factory, upgrade
 from learning.journey import Journey
@@ -113,4 +115,32 @@ def test_concurrent_confirmations_issue_one_certificate_once(
     assert sum(len(r) for r in results) == 1
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM certificates")).scalar() == 1
+    engine.dispose()
+
+
+def test_codes_have_at_least_48_bits_of_entropy() -> None:
+    assert len(set(CODE_ALPHABET)) == len(CODE_ALPHABET)
+    assert CODE_LENGTH * math.log2(len(CODE_ALPHABET)) >= 48
+
+
+def test_a_code_is_found_in_any_case_and_carries_the_learners_language_and_zone(
+    stores: tuple[Journey, SqlLearnerRepository, sa.Engine],
+) -> None:
+    journey, repo, engine = stores
+    learner = repo.get_or_create("telegram", "10", name="Kavya")
+    repo.set_language(learner.id, "hi", "latin")
+    with engine.begin() as conn:
+        update = "UPDATE learners SET timezone = 'Europe/London' WHERE id = :id"
+        conn.execute(sa.text(update), {"id": learner.id})
+    finish(journey, learner)
+    [issued] = journey.issue_certificates(repo.confirm_name(learner.id, "Kavya"))
+    code = issued.args["code"]
+    assert len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)
+    certificates = journey.records.certificates
+    for typed in (code, code.lower(), f"  {code.title()} "):
+        found = certificates.get(typed)
+        assert found is not None and found.code == code, typed
+        assert (found.language, found.script, found.timezone) == ("hi", "latin", "Europe/London")
+    assert certificates.for_course(learner.id, "demo") == certificates.get(code)
+    assert certificates.get("NOSUCHCODE") is None and certificates.get("") is None
     engine.dispose()

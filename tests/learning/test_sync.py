@@ -4,57 +4,27 @@ statements valid under xAPI rules, content state never backwards (SQLite and Pos
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from learning.content_loader import load
-from learning.db import make_engine, session_factory, upgrade
 from learning.events import EventKind, LearningEvent
 from learning.journey import Journey
 from learning.outbox import SqlOutbox
 from learning.records import RecordStore
-from learning.repository import Learner, SqlLearnerRepository
-from learning.sunbird import SentStates
-from learning.sync import LrsSink, SunbirdSink, SyncJob
+from learning.repository import Learner
+from learning.sync import LrsSink, Sink, SunbirdSink, SyncJob
 from learning.xapi import statement_for, validate_statement
 from tests.fakes.lrs import FakeLrs
-from tests.fakes.server import serve
 from tests.fakes.sunbird import FakeSunbird
-
-CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
-HOME, BASE = "https://igot.example.gov.in", "https://karmabot.example.org/xapi"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeLrs, str, FakeSunbird, str]]:
-    lrs, sunbird = FakeLrs(), FakeSunbird()
-    with serve(lrs.app()) as lrs_url, serve(sunbird.app()) as sunbird_url:
-        yield lrs, lrs_url + "/xapi", sunbird, sunbird_url
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[tuple[sa.orm.sessionmaker[sa.orm.Session], Learner]]:
-    engine = make_engine(db_url)
-    upgrade(db_url, engine)
-    sessions = session_factory(engine)
-    repo = SqlLearnerRepository(sessions)
-    learner = repo.get_or_create("web", "s", name="Asha")
-    yield sessions, repo.confirm_name(learner.id, "Asha")  # the certificate is not held
-    engine.dispose()
+from tests.learning.sync_support import (
+    BASE,
+    CONTENT,
+    HOME,
+    Clock,
+    set_identity,
+)  # fmt: skip
 
 
 def take_course(
@@ -93,11 +63,9 @@ def job(
     clock: Clock,
     batch: int = 100,
 ) -> SyncJob:
-    sinks = [
+    sinks: list[Sink] = [
         LrsSink(lrs_url, "karmabot", "secret", home_page=HOME, activity_base=BASE),
-        SunbirdSink(
-            sunbird_url, batch_id="b-2026", sent=SentStates(sessions), api_key="sunbird-key"
-        ),
+        SunbirdSink(sunbird_url, sessions=sessions, batch_id="b-2026", api_key="sunbird-key"),
     ]
     return SyncJob(SqlOutbox(sessions), sinks, clock=clock, batch_size=batch)
 
@@ -161,6 +129,7 @@ async def test_a_remote_down_for_a_while_loses_nothing_and_a_resend_duplicates_n
     lrs, lrs_url, sunbird, sunbird_url = fakes
     clock = Clock()
     take_course(sessions, learner, clock)
+    set_identity(sessions, learner.id, "igot-user-1")
     outbox = SqlOutbox(sessions)
     expected = outbox.pending("lrs")
     assert expected >= 12  # 3 lessons, 3 answers, 2 quizzes, course: with progress events
@@ -168,19 +137,22 @@ async def test_a_remote_down_for_a_while_loses_nothing_and_a_resend_duplicates_n
     sync = job(sessions, lrs_url, sunbird_url, clock, batch=5)
     report = await sync.run_once()
     assert report.sent == {"lrs": 0, "sunbird": 0} and report.failed["lrs"] == 5
+    assert (await sync.run_once()).failed == {"lrs": 0, "sunbird": 0}  # resting, not hammering
     clock.now += timedelta(seconds=3)  # still down at the first retry: backoff grows
     assert (await sync.run_once()).failed == {"lrs": 5, "sunbird": 5}
+    failed = {s.sink: s.failed for s in outbox.status()}
+    assert failed == {"lrs": 5, "sunbird": 5}  # the head of the queue again, nothing else
     lrs.down = sunbird.down = False
-    await sync.run_once()  # the rest goes; the failed batch waits for its retry time
-    assert outbox.pending("lrs") == 5 and len(lrs.stored) == expected - 5
-    clock.now += timedelta(minutes=20)
-    await sync.run_once()
+    assert (await sync.run_once()).sent == {"lrs": 0, "sunbird": 0}  # until the retry time
+    clock.now += timedelta(seconds=4)  # the second retry is at most 4 s later
+    assert (await sync.run_once()).sent["lrs"] == expected
     assert outbox.pending() == 0
     assert len(lrs.stored) == expected and lrs.problems == []
     verbs = sorted({s["verb"]["display"]["en-US"] for s in lrs.stored.values()})
     assert verbs == ["answered", "completed", "passed", "progressed"]
     assert sunbird.never_went_backwards()
-    assert sunbird.history[(learner.id, "demo", "demo")][-1] == (2, 100)
+    assert sunbird.history[("igot-user-1", "demo", "demo")][-1] == (2, 100)
+    assert {c["batchId"] for c in sunbird.contents} == {"b-2026"}
     # A lost reply makes the worker send everything again: the LRS still has each statement once.
     with sessions.begin() as session:
         session.execute(sa.text("UPDATE outbox SET sent_at = NULL, next_attempt_at = created_at"))
@@ -196,7 +168,8 @@ async def test_content_state_never_moves_backwards_whatever_the_order(
 ) -> None:
     sessions, learner = store
     _, _, sunbird, sunbird_url = fakes
-    sink = SunbirdSink(sunbird_url, batch_id="b", sent=SentStates(sessions), api_key="sunbird-key")
+    set_identity(sessions, learner.id, "igot-user-1")
+    sink = SunbirdSink(sunbird_url, sessions=sessions, batch_id="b", api_key="sunbird-key")
 
     def progressed(percent: int) -> LearningEvent:
         return LearningEvent(
@@ -213,5 +186,6 @@ async def test_content_state_never_moves_backwards_whatever_the_order(
 
     await sink.send([progressed(40), progressed(20)])  # one batch: only the newest goes
     await sink.send([progressed(20)])  # a late retry of an older state: dropped
+    await sink.send([progressed(40)])  # a resend of what the platform has: dropped too
     await sink.send([progressed(60)])
-    assert sunbird.history[(learner.id, "demo", "demo")] == [(1, 40), (1, 60)]
+    assert sunbird.history == {("igot-user-1", "demo", "demo"): [(1, 40), (1, 60)]}

@@ -20,6 +20,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("learners") as batch:
         batch.add_column(sa.Column("platform_user_id", sa.String(64)))
+    op.create_index("ix_learners_platform_user_id", "learners", ["platform_user_id"], unique=True)
     with op.batch_alter_table("enrollments") as batch:
         batch.add_column(sa.Column("batch_id", sa.String(64)))
     with op.batch_alter_table("outbox") as batch:
@@ -31,5 +32,6 @@ def downgrade() -> None:
         batch.drop_column("parked_at")
     with op.batch_alter_table("enrollments") as batch:
         batch.drop_column("batch_id")
+    op.drop_index("ix_learners_platform_user_id", table_name="learners")
     with op.batch_alter_table("learners") as batch:
         batch.drop_column("platform_user_id")
