@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     #: name, so give each of several workers its own (default: the host name).
     worker_name: str | None = Field(default=None, alias="KARMABOT_WORKER_NAME")
     #: Sends a worker keeps in flight at once.
-    worker_concurrency: int = Field(default=16, ge=1, le=256, alias="KARMABOT_WORKER_CONCURRENCY")
+    worker_concurrency: int = Field(default=32, ge=1, le=256, alias="KARMABOT_WORKER_CONCURRENCY")
 
     # Rasa launcher (bot/rasa_server.py): its measured speed-ups of Rasa's internals; off
     # starts stock Rasa.

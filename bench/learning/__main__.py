@@ -29,14 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roster-rows", type=int, default=10_000, help="fresh and re-import")
     parser.add_argument("--roster-large", type=int, default=100_000, help="large fresh import")
     parser.add_argument("--roster-large-on", default="both", help="sqlite, postgresql, both, none")
+    parser.add_argument("--roster-runs", type=int, default=3, help="roster runs (medians)")
     options = parser.parse_args(argv)
     only = {m.strip() for m in options.only.split(",")}
     if "roster" in only:
         print("roster import …", flush=True)
-        imports = roster.measure(options.roster_rows, options.roster_large, options.roster_large_on)
-        section = ["## Roster import", "", provenance("bench.learning", argv), ""]
-        write_section("roster", "\n".join(section + roster.table(imports)), options.doc)
-        print("\n".join(section + roster.table(imports)))
+        runs = [
+            roster.measure(options.roster_rows, options.roster_large, options.roster_large_on)
+            for _ in range(options.roster_runs)
+        ]
+        lines = ["## Roster import", "", provenance("bench.learning", argv), ""]
+        lines += roster.table(roster.medians(runs), options.roster_runs)
+        write_section("roster", "\n".join(lines), options.doc)
+        print("\n".join(lines))
     if "learning" not in only:
         return 0
     print("recording completions …", flush=True)

@@ -10,6 +10,7 @@ and PostgreSQL (a fresh database on 127.0.0.1:5432, dropped afterwards).
 from __future__ import annotations
 
 import multiprocessing
+import statistics
 import tempfile
 import time
 import uuid
@@ -181,7 +182,23 @@ def measure(small: int = 10_000, large: int = 100_000, large_on: str = "both") -
     return figures
 
 
-def table(figures: list[Figure]) -> list[str]:
+def medians(runs: list[list[Figure]]) -> list[Figure]:
+    """One figure per import across runs: the median time and baseline, the worst wait."""
+    combined = []
+    for same in zip(*runs, strict=True):
+        combined.append(
+            replace(
+                same[0],
+                seconds=statistics.median(f.seconds for f in same),
+                baseline=statistics.median(f.baseline for f in same),
+                learner_max_ms=max(f.learner_max_ms for f in same),
+                errors=max(f.errors for f in same),
+            )
+        )
+    return combined
+
+
+def table(figures: list[Figure], runs: int = 1) -> list[str]:
     """Markdown lines for docs/PERFORMANCE.md."""
     lines = [
         "One `learners import` each, timed end to end (read, validate, match against the "
@@ -191,19 +208,22 @@ def table(figures: list[Figure]) -> list[str]:
         "changed. Baseline, same run: two bare executemany INSERTs (learner rows and their "
         "links) in one transaction, the least an import writes. While each import runs, a "
         "learner (in a process of their own) changes their language every 10 ms; the longest "
-        "of those writes is shown.",
+        f"of those writes is shown. Times are the median of {runs} runs, the wait the longest "
+        "in any run.",
         "",
         "| Database | Import | Rows | Time | Baseline | Created / updated | Learner's longest "
         "write | Target | |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
-        target = 90.0 if f.case.startswith("large") else 10.0
-        met = f.seconds <= target and not f.errors and f.learner_max_ms <= 200
+        large = f.case.startswith("large")  # the issue's wait target is for 10,000 rows
+        met = f.seconds <= (90.0 if large else 10.0) and not f.errors
+        met = met and (large or f.learner_max_ms <= 200)
+        target = "≤ 90 s" if large else "≤ 10 s, ≤ 200 ms"
         baseline = f"{f.baseline:.2f} s" if f.baseline else "-"
         lines.append(
             f"| {f.backend} | {f.case} | {f.rows:,} | {f.seconds:.1f} s | {baseline} | "
-            f"{f.created:,} / {f.updated:,} | {f.learner_max_ms:.0f} ms | ≤ {target:.0f} s, "
-            f"≤ 200 ms | {'met' if met else '**not met**'} |"
+            f"{f.created:,} / {f.updated:,} | {f.learner_max_ms:.0f} ms | {target} | "
+            f"{'met' if met else '**not met**'} |"
         )
     return lines
