@@ -15,7 +15,6 @@ most the channel's rate, evenly interleaved. Without Redis the schedule is in-pr
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -32,13 +31,6 @@ class Pacer(Protocol):
     async def reserve(self, channel: str) -> float:
         """Reserve the channel's next slot; seconds from now until it (0: now)."""
         ...
-
-
-async def acquire(pacer: Pacer, channel: str) -> None:
-    """Wait for `channel`'s next slot."""
-    delay = await pacer.reserve(channel)
-    if delay > 0:
-        await asyncio.sleep(delay)
 
 
 def _intervals(rates: Mapping[str, float], margin: float) -> dict[str, float]:

@@ -15,8 +15,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.doc import provenance, write_section
 from bench.knowledge import measure
-from bench.knowledge.server import chroma_server
 from core.settings import PROJECT_ROOT
+from tests.knowledge.chroma_server import chroma_server
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:

@@ -1,4 +1,5 @@
-"""A Chroma server for the benchmark: chromadb's own `chroma run` on a loopback port."""
+"""A Chroma server for tests and the knowledge benchmark: chromadb's own `chroma run` on a
+loopback port."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ import httpx
 def chroma_server(path: Path, port: int) -> Iterator[str]:
     """Run a Chroma server persisting under `path`; yields its URL, stops it afterwards.
 
-    The port is fixed (not a free one) because the knowledge base keys its ingest manifest
-    by the server's URL: the same URL next time reuses the index built the first time.
+    The benchmark gives a fixed port: the knowledge base keys its ingest manifest by the
+    server's URL, so the same URL next time reuses the index built the first time.
     """
     binary = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
     path.mkdir(parents=True, exist_ok=True)
