@@ -100,8 +100,15 @@ def _decode(name: str, value: str) -> Any:
 
 async def _parse(request: Request) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     """Parameters (form, multipart or JSON, as PTB or others send them) and uploaded files."""
-    body, kind = await request.body(), request.headers.get("content-type", "")
-    raw: dict[str, str] = dict(request.query_params)
+    kind = request.headers.get("content-type", "")
+    return parse_body(await request.body(), kind, dict(request.query_params))
+
+
+def parse_body(
+    body: bytes, kind: str, query: dict[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+    """A request body's parameters (with the query string's) and uploaded files."""
+    raw: dict[str, str] = dict(query or {})
     files: dict[str, tuple[str, bytes]] = {}
     if kind.startswith("application/json"):
         return json.loads(body or b"{}"), files
@@ -277,26 +284,35 @@ class FakeTelegram:
         if request.path_params["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.path_params["method"]
-        handler = getattr(self, re.sub(r"(?<!^)([A-Z])", r"_\1", method).lower(), None)
-        if method not in METHODS or handler is None:
+        if method not in METHODS:
             return _error(404, "Not Found")
         params, files = await _parse(request)
+        status, body = await self.answer(method, params, files)
+        return JSONResponse(body, status)
+
+    async def answer(
+        self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> tuple[int, dict[str, Any]]:
+        """The status and body the Bot API would answer to one call of `method`."""
+        handler = getattr(self, re.sub(r"(?<!^)([A-Z])", r"_\1", method).lower(), None)
+        if method not in METHODS or handler is None:
+            return _failure(404, "Not Found")
         call = Call(method, params, files)
         if params.get("chat_id") in self.blocked:
-            return _error(403, "Forbidden: bot was blocked by the user")
+            return _failure(403, "Forbidden: bot was blocked by the user")
         if self._throttle.get(method):
             self.throttled.append(call)
             wait = self._throttle[method].pop(0)
-            return _error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+            return _failure(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         try:
             result = handler(params, files) if method == "sendDocument" else handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
         except BadRequest as exc:
             self.problems.append(f"{method}: {exc}")
-            return _error(400, f"Bad Request: {exc}")
+            return _failure(400, f"Bad Request: {exc}")
         self.calls.append(call)
-        return JSONResponse({"ok": True, "result": result})
+        return 200, {"ok": True, "result": result}
 
     def app(self) -> Starlette:
         """The ASGI app: POST /bot<token>/<method>."""
@@ -304,9 +320,14 @@ class FakeTelegram:
         return Starlette(routes=[route])
 
 
-def _error(code: int, description: str, **parameters: Any) -> JSONResponse:
+def _failure(code: int, description: str, **parameters: Any) -> tuple[int, dict[str, Any]]:
     body = {"ok": False, "error_code": code, "description": description}
-    return JSONResponse(body | ({"parameters": parameters} if parameters else {}), code)
+    return code, body | ({"parameters": parameters} if parameters else {})
+
+
+def _error(code: int, description: str, **parameters: Any) -> JSONResponse:
+    status, body = _failure(code, description, **parameters)
+    return JSONResponse(body, status)
 
 
 def _markup(params: dict[str, Any]) -> dict[str, Any]:
