@@ -45,15 +45,24 @@ def _cached_validate() -> None:
 
 
 def _tracker_store_sqlite_sync_normal() -> None:
-    """Open the SQLite tracker store's connections with ``synchronous=NORMAL``.
+    """Open the SQLite tracker store's connections with ``synchronous=NORMAL``, and keep them.
 
     The embedded tracker store runs SQLite in WAL mode (bot/stack.py), where NORMAL is
     crash-safe: a power cut can lose the last turns, but never corrupts the file. The default,
     FULL, fsyncs on every commit, several times per turn. The listener goes on the engine of
     each `SQLTrackerStore` on a SQLite file, so no other engine in the process is touched.
+
+    SQLAlchemy 1.4 gives a SQLite file `NullPool`: every retrieve and save opened a connection
+    and closed it, and closing the last connection to a WAL database checkpoints the log and
+    deletes it (a fifth of the Rasa process's time under load, py-spy). The engine is rebuilt
+    on the same URL with a small `QueuePool` instead (what SQLAlchemy 2.0 gives file databases),
+    so connections stay open and SQLite checkpoints on its own schedule.
     """
+    import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
     from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+    from sqlalchemy.pool import QueuePool
 
     init = SQLTrackerStore.__init__
 
@@ -65,8 +74,16 @@ def _tracker_store_sqlite_sync_normal() -> None:
         init(self, *args, **kwargs)
         engine = self.engine
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            event.listen(engine, "connect", sync_normal)
-            engine.dispose()  # connections opened while creating the tables reconnect with it
+            engine.dispose()  # connections opened while creating the tables
+            self.engine = sa.create_engine(
+                engine.url,
+                poolclass=QueuePool,
+                pool_size=2,
+                max_overflow=8,
+                connect_args={"check_same_thread": False},
+            )
+            event.listen(self.engine, "connect", sync_normal)
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     SQLTrackerStore.__init__ = __init__
 

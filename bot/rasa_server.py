@@ -13,7 +13,7 @@ the same conversations through patched and stock Rasa and compares predictions a
   once, not on every action-server and NLG reply; replies are still validated. Only with
   jsonschema `JSONSCHEMA_VERSION`, whose `validate` it reproduces.
 - `_tracker_store_sqlite_sync_normal`: the SQLite tracker store's engine, and no other, opens
-  its connections with ``synchronous=NORMAL``.
+  its connections with ``synchronous=NORMAL`` and keeps them in a pool (not one per call).
 - `_reuse_http_sessions`: one long-lived aiohttp session per endpoint and event loop for calls
   to the action server and the NLG endpoint.
 - `_close_http_sessions_at_shutdown`: the Rasa server closes those sessions when it stops.

@@ -334,6 +334,7 @@ def test_patched_rasa_predicts_and_records_what_stock_rasa_does(
     assert stock["installed"] == []
     assert patched["synchronous"] == {"tracker_store": 1, "other_engine": 2}  # NORMAL, FULL
     assert stock["synchronous"] == {"tracker_store": 2, "other_engine": 2}
+    assert (patched["pool"], stock["pool"]) == ("QueuePool", "NullPool")  # kept, not reopened
     assert patched["sessions"]["before"] >= 2 and patched["sessions"]["after"] == 0
     assert stock["sessions"] == {"before": 0, "after": 0}
 

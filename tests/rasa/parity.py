@@ -10,8 +10,9 @@ IN.json holds ``{"nlu": [text, …], "conversations": {name: [text, …]}}``. Th
 the NLU parse of each `nlu` text, and for each conversation (sender id P + name) the bot's
 replies to each message and the tracker's events as stored in the tracker store. It also
 records what the patches did: which were installed, the ``synchronous`` pragma on the
-tracker store's engine and on another SQLite engine, and the shared HTTP sessions open before
-and after a Rasa server app (built by `rasa.core.run.configure_app`) stopped.
+tracker store's engine and on another SQLite engine, the tracker store's connection pool, and
+the shared HTTP sessions open before and after a Rasa server app (built by
+`rasa.core.run.configure_app`) stopped.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ async def run(args: argparse.Namespace, installed: list[str]) -> dict[str, Any]:
             "tracker_store": sqlite_synchronous(sql_tracker_store(agent.tracker_store).engine),
             "other_engine": sqlite_synchronous(other),
         },
+        "pool": type(sql_tracker_store(agent.tracker_store).engine.pool).__name__,
         "sessions": await shut_down_app(),
     }
 
