@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from connectors.conversation import Conversation, Inbound, LanguageOffers, clean_text
+from connectors.conversation import (
+    Conversation,
+    FloodGuard,
+    Inbound,
+    LanguageOffers,
+    clean_text,
+)
 from connectors.messages import BotMessage
 from core.i18n import get_catalog
 from learning.repository import InMemoryLearnerRepository
@@ -183,6 +190,16 @@ async def test_a_flooding_learner_is_asked_once_to_slow_down_others_are_not() ->
     assert [r[0].text if r else None for r in replies] == ["ok", "ok", "ok", slow, None, None]
     other = await conversation.handle(Inbound("telegram", "2", "hello"))
     assert other[0].text == "ok" and len(rasa.sent) == 4
+
+
+async def test_the_flood_guard_lets_a_learner_back_in_as_the_bucket_drains() -> None:
+    guard = FloodGuard("2/second", remember=2)
+    assert [await guard.check("a") for _ in range(4)] == ["ok", "ok", "warn", "drop"]
+    await asyncio.sleep(0.6)  # half a second drains one message's room
+    assert await guard.check("a") == "ok"
+    assert await guard.check("a") == "warn"
+    # Buckets beyond `remember` are forgotten, oldest first: "a" starts afresh.
+    assert [await guard.check(who) for who in ("b", "c", "a", "a")] == ["ok", "ok", "ok", "ok"]
 
 
 async def test_a_roster_learner_listed_by_handle_is_linked_on_first_contact(setup: Any) -> None:
