@@ -1,0 +1,206 @@
+"""A Redis tracker store whose cost per turn does not grow with the learner's history.
+
+`.venv-rasa` only: Rasa loads it from endpoints.scale.yml
+(`type: bot.rasa_tracker_store.SessionRedisTrackerStore`), its supported way to plug in a
+tracker store; nothing in Rasa is patched.
+
+Rasa 3.6's `RedisTrackerStore` keeps a conversation as one JSON document. Every turn it reads
+and replays all of it (every session the learner ever had) to return the last session, and
+every save reads and replays it again, then merges by comparing each new event with every
+stored one, and writes the whole document back. A learner's hundredth session costs a hundred
+times the first. Here the events are a Redis list, one JSON event per item, and a second key
+holds where the last session starts:
+
+- `retrieve` reads the last session's events only (one Lua call), as `RedisTrackerStore`
+  returns them: the events from the last `action_session_start`, replayed on the domain's
+  slots (carried-over slots are `slot` events inside the session);
+- `save` appends only the events after the last stored one (found from the end of the
+  tracker, so it is usually the last few), moves the session start when one of them starts a
+  session, and renews the expiry: cost proportional to the turn, not to the history;
+- a conversation stored by `RedisTrackerStore` under the same prefix is read once and
+  converted (an upgrade does not reset learners' conversations).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+#: The prefix `RedisTrackerStore` puts after the configured one (and alone without one).
+TRACKER = "tracker:"
+#: The last session's events: LRANGE from the stored start (0 when none) to the end.
+_LAST_SESSION = """
+local start = tonumber(redis.call('GET', KEYS[2]) or '0')
+return redis.call('LRANGE', KEYS[1], start, -1)
+"""
+
+
+def _starts_session(event: dict[str, Any]) -> bool:
+    return event.get("event") == "action" and event.get("name") == ACTION_SESSION_START_NAME
+
+
+def _flag(value: Any) -> bool:
+    """A YAML or environment switch: true, "true", "1", "yes" are on; "", "false" are off."""
+    return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
+def _as_stored(event: dict[str, Any]) -> Any:
+    """An event as it reads back from Redis (tuples become lists), for comparing."""
+    return json.loads(json.dumps(event))
+
+
+class SessionRedisTrackerStore(TrackerStore):
+    """Conversations as Redis lists of events; reads and writes touch the last session only.
+
+    Takes the same settings as Rasa's `RedisTrackerStore` (host, port, db, username,
+    password, use_ssl and the certificate paths, key_prefix, record_exp).
+    """
+
+    def __init__(
+        self,
+        domain: Any = None,
+        host: str = "localhost",
+        port: int = 6379,
+        db: int = 0,
+        username: str | None = None,
+        password: str | None = None,
+        event_broker: Any = None,
+        record_exp: float | None = None,
+        key_prefix: str | None = None,
+        use_ssl: bool | str = False,
+        ssl_keyfile: str | None = None,
+        ssl_certfile: str | None = None,
+        ssl_ca_certs: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        import redis
+
+        self.red = redis.StrictRedis(
+            host=host, port=int(port), db=int(db), username=username or None,
+            password=password or None,
+            ssl=_flag(use_ssl), ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile,
+            ssl_ca_certs=ssl_ca_certs, decode_responses=True,
+        )  # fmt: skip
+        self.record_exp = record_exp
+        if key_prefix and not key_prefix.isalnum():
+            logger.warning("ignoring the non-alphanumeric Redis key prefix %r", key_prefix)
+            key_prefix = None
+        self.key_prefix = f"{key_prefix}:{TRACKER}" if key_prefix else TRACKER
+        self._last_session = self.red.register_script(_LAST_SESSION)
+        super().__init__(domain, event_broker, **kwargs)
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def _events_key(self, sender_id: str) -> str:
+        return f"{self.key_prefix}{sender_id}:events"
+
+    def _start_key(self, sender_id: str) -> str:
+        return f"{self.key_prefix}{sender_id}:session"
+
+    def _legacy_key(self, sender_id: str) -> str:
+        return f"{self.key_prefix}{sender_id}"
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The tracker of the conversation's last session (None for a new conversation)."""
+        keys = [self._events_key(sender_id), self._start_key(sender_id)]
+        items = self._last_session(keys=keys)
+        if not items and not self._convert(sender_id):
+            return None
+        items = items or self._last_session(keys=keys)
+        return self._tracker(sender_id, [json.loads(item) for item in items])
+
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        """The tracker of every session of the conversation."""
+        items = self.red.lrange(self._events_key(sender_id), 0, -1)
+        if not items and not self._convert(sender_id):
+            return None
+        items = items or self.red.lrange(self._events_key(sender_id), 0, -1)
+        return self._tracker(sender_id, [json.loads(item) for item in items])
+
+    async def exists(self, conversation_id: str) -> bool:
+        """Whether the conversation is stored (in either layout)."""
+        keys = (self._events_key(conversation_id), self._legacy_key(conversation_id))
+        return bool(self.red.exists(*keys))
+
+    async def keys(self) -> Iterable[str]:
+        """The sender ids of the stored conversations."""
+        suffix = ":events"
+        found = self.red.scan_iter(match=f"{self.key_prefix}*{suffix}", count=1000)
+        return [key[len(self.key_prefix) : -len(suffix)] for key in found]
+
+    def _tracker(self, sender_id: str, events: list[dict[str, Any]]) -> DialogueStateTracker:
+        slots = self.domain.slots if self.domain is not None else []
+        return DialogueStateTracker.from_dict(
+            sender_id, events, slots, max_event_history=self.max_event_history
+        )
+
+    # -- writing ------------------------------------------------------------------------
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the tracker's events that are not stored yet."""
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        stored, last = self._tail(sender_id)
+        if not stored and self._convert(sender_id):
+            stored, last = self._tail(sender_id)
+        events = [event.as_dict() for event in tracker.events]
+        self._append(sender_id, stored, self._after(events, last, sender_id))
+
+    def _tail(self, sender_id: str) -> tuple[int, dict[str, Any] | None]:
+        """How many events are stored, and the last of them."""
+        events_key = self._events_key(sender_id)
+        with self.red.pipeline() as pipe:
+            pipe.llen(events_key)
+            pipe.lindex(events_key, -1)
+            stored, last = pipe.execute()
+        return int(stored or 0), (json.loads(last) if last else None)
+
+    def _after(
+        self, events: Sequence[dict[str, Any]], last: dict[str, Any] | None, sender_id: str
+    ) -> Sequence[dict[str, Any]]:
+        """The events after the last stored one; all of them when nothing is stored. A
+        tracker that does not hold the last stored event (another process wrote meanwhile,
+        or the tracker was built elsewhere) adds what the last session does not have yet."""
+        if last is None:
+            return events
+        for position in range(len(events) - 1, -1, -1):
+            if _as_stored(events[position]) == last:
+                return events[position + 1 :]
+        keys = [self._events_key(sender_id), self._start_key(sender_id)]
+        session = [json.loads(item) for item in self._last_session(keys=keys)]
+        return [event for event in events if _as_stored(event) not in session]
+
+    def _append(self, sender_id: str, stored: int, events: Sequence[dict[str, Any]]) -> None:
+        events_key, start_key = self._events_key(sender_id), self._start_key(sender_id)
+        starts = [stored + i for i, event in enumerate(events) if _starts_session(event)]
+        with self.red.pipeline() as pipe:
+            if events:
+                pipe.rpush(events_key, *(json.dumps(event) for event in events))
+            if starts:
+                pipe.set(start_key, starts[-1])
+            if self.record_exp:
+                pipe.expire(events_key, int(self.record_exp))
+                pipe.expire(start_key, int(self.record_exp))
+            pipe.execute()
+
+    def _convert(self, sender_id: str) -> bool:
+        """Move a conversation stored whole by `RedisTrackerStore` into the list; whether
+        there was one."""
+        stored = self.red.get(self._legacy_key(sender_id))
+        if stored is None:
+            return False
+        events = json.loads(stored).get("events", [])  # `Dialogue.as_dict()`
+        self._append(sender_id, 0, events)
+        self.red.delete(self._legacy_key(sender_id))
+        logger.info("converted the stored conversation of %s (%d events)", sender_id, len(events))
+        return True
