@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 import time
@@ -22,7 +23,7 @@ def command(argv: list[str]) -> str:
 
 
 def summary(bench: runner.Bench) -> None:
-    """Print the medians at the end."""
+    """Print the medians, then the like-for-like verdict, at the end."""
     print("\nMedians:", flush=True)
     for name, table in bench.results.items():
         for key, runs in table.items():
@@ -31,6 +32,11 @@ def summary(bench: runner.Bench) -> None:
                 f"  {name:8} {key:17} {m.throughput:7.1f} turns/s  p50 {m.p50_ms:6.0f}  "
                 f"p95 {m.p95_ms:6.0f}  p99 {m.p99_ms:6.0f} ms  errors {m.errors}"
             )
+    lines = report.verdict(bench)
+    if lines:
+        print("\nLike for like:", flush=True)
+        for line in lines:
+            print(f"  {line.removeprefix('- ').replace('**', '')}", flush=True)
 
 
 def execute(options: Options, argv: list[str]) -> runner.Bench:
@@ -40,17 +46,19 @@ def execute(options: Options, argv: list[str]) -> runner.Bench:
     print(f"Machine: {machine.cpu}, {machine.cores} cores; Rasa {machine.rasa}", flush=True)
     bench = runner.Bench(options, StockRasa(stock_model()))
     run_dir = runner.new_run_dir()
-    bots = runner.prepare_bots(bench, run_dir)
-    try:
-        runner.start_all(bench, bots, run_dir)
-        runner.build_targets(bench)
-        checks.check_paths(bench)
-        runner.run_capacity(bench)
-        runner.run_latency(bench)
-    finally:
-        print("  stopping …", flush=True)
-        runner.stop_all(bench, bots)
-        checks.scan_logs(bench, runner.log_dirs(bench, run_dir))
+    with contextlib.ExitStack() as resources:  # the scale-pg database, dropped last
+        bots = runner.prepare_bots(bench, run_dir, resources)
+        try:
+            runner.start_all(bench, bots, run_dir)
+            runner.build_targets(bench)
+            checks.check_paths(bench)
+            checks.check_stores(bench)
+            runner.run_capacity(bench)
+            runner.run_latency(bench)
+        finally:
+            print("  stopping …", flush=True)
+            runner.stop_all(bench, bots)
+            checks.scan_logs(bench, runner.log_dirs(bench, run_dir))
     print(f"Raw figures: {runner.save_json(bench, run_dir)}", flush=True)
     minutes = (time.monotonic() - began) / 60
     section = report.render(bench, machine, command(argv), minutes)

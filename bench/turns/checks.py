@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import Counter
 from pathlib import Path
@@ -35,6 +36,56 @@ def check_paths(bench: Bench) -> None:
                 f"Check before measuring: {key} answered {answered} of {turns} turns "
                 f"({errors} errors); its figures may measure a failing bot."
             )
+            print(f"  WARNING: {warning}", flush=True)
+            bench.notes.append(warning)
+
+
+def _redis_keys(url: str, pattern: str) -> int:
+    """How many keys in Redis at `url` match `pattern` (at most 10,000 counted)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    keys = client.scan_iter(match=pattern, count=1000)
+    return sum(1 for _ in itertools.islice(keys, 10_000))
+
+
+def _learners(database_url: str) -> int:
+    """Rows in the learner store's `learners` table."""
+    from sqlalchemy import create_engine, text
+
+    from core.settings import normalise_db_url
+
+    engine = create_engine(normalise_db_url(database_url))
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(text("SELECT count(*) FROM learners")) or 0)
+    finally:
+        engine.dispose()
+
+
+def check_stores(bench: Bench) -> None:
+    """After the check conversations: did each system write where its profile says?
+
+    Redis-backed systems must have trackers under their own key prefix, and scale-pg learners
+    in its PostgreSQL database; a system that silently fell back would not be like for like.
+    """
+    prefixes = {bot.profile: bot.redis_prefix for bot in bench.bots}
+    if bench.stock_scale is not None:
+        prefixes["stock-scale"] = bench.stock_scale.redis_prefix
+    found = {
+        name: _redis_keys(bench.options.redis_url, f"{prefix}:tracker:*")
+        for name, prefix in prefixes.items()
+        if prefix
+    }
+    found |= {
+        f"{bot.profile} learners": _learners(bot.settings.database_url)
+        for bot in bench.bots
+        if bot.settings.database_url
+    }
+    for name, count in found.items():
+        print(f"  check {name}: {count} {'rows' if 'learners' in name else 'Redis trackers'}")
+        if count == 0:
+            warning = f"Check before measuring: {name} wrote nothing to its store."
             print(f"  WARNING: {warning}", flush=True)
             bench.notes.append(warning)
 

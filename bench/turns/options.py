@@ -6,10 +6,13 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.campaigns.stores import POSTGRES_ADMIN
 from core.settings import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "PERFORMANCE.md"
 QUICK_DOC = PROJECT_ROOT / "var" / "bench" / "PERFORMANCE.quick.md"
+#: Karmabot profiles the benchmark can measure.
+PROFILES = ("embedded", "scale", "scale-pg")
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,12 @@ class Options:
         latency_warmup_s: Open-loop warm-up, not counted.
         latency_window_s: Open-loop measured window.
         timeout_s: Per-request timeout; a timeout counts as an error.
-        profiles: Karmabot profiles to measure (``embedded``, ``scale``).
-        workers: Rasa (Sanic) workers in the scale profile.
-        redis_url: Redis for the scale profile; keys get a per-run prefix and are deleted.
+        profiles: Karmabot profiles to measure (``embedded``, ``scale``, ``scale-pg``).
+        workers: Rasa (Sanic) workers in the scale profiles and the stock scale baseline.
+        redis_url: Redis for the scale profiles and the stock scale baseline; keys get a
+            per-run prefix and are deleted.
+        pg_url: PostgreSQL server (admin database) for ``scale-pg``: a fresh learner
+            database is created there per invocation and dropped at the end.
         seed: Seed of every random choice (scripts, arrivals).
         doc: Markdown file whose "Dialogue turns" section is (re)written.
         quick: Smoke-test mode (one run, short windows).
@@ -43,9 +49,10 @@ class Options:
     latency_warmup_s: float = 3.0
     latency_window_s: float = 30.0
     timeout_s: float = 15.0
-    profiles: tuple[str, ...] = ("embedded", "scale")
+    profiles: tuple[str, ...] = PROFILES
     workers: int = 3
     redis_url: str = "redis://127.0.0.1:6379/12"
+    pg_url: str = POSTGRES_ADMIN
     seed: int = 20250601
     doc: Path = DOC
     quick: bool = False
@@ -67,13 +74,21 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--rate", type=float, default=base.rate, help="open-loop turns/s")
     parser.add_argument("--latency-window", type=float, help=f"s ({base.latency_window_s})")
     parser.add_argument("--timeout", type=float, default=base.timeout_s)
-    parser.add_argument("--profiles", default=",".join(base.profiles))
+    parser.add_argument("--profiles", default=",".join(base.profiles), help="comma-separated")
     parser.add_argument("--workers", type=int, default=base.workers)
     parser.add_argument("--redis-url", default=base.redis_url)
+    parser.add_argument(
+        "--pg-url",
+        default=base.pg_url,
+        help="PostgreSQL for scale-pg (bench.campaigns.stores server)",
+    )
     parser.add_argument("--seed", type=int, default=base.seed)
     parser.add_argument("--doc", type=Path, help=f"report file ({DOC.relative_to(PROJECT_ROOT)})")
     args = parser.parse_args(argv)
     quick = bool(args.quick)
+    profiles = tuple(p.strip() for p in args.profiles.split(",") if p.strip())
+    if unknown := [p for p in profiles if p not in PROFILES]:
+        parser.error(f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(PROFILES)}")
 
     def pick(value: float | None, full: float, short: float) -> float:
         return value if value is not None else (short if quick else full)
@@ -88,9 +103,10 @@ def parse(argv: list[str] | None = None) -> Options:
         latency_warmup_s=2.0 if quick else base.latency_warmup_s,
         latency_window_s=pick(args.latency_window, base.latency_window_s, 12.0),
         timeout_s=args.timeout,
-        profiles=tuple(p.strip() for p in args.profiles.split(",") if p.strip()),
+        profiles=profiles,
         workers=args.workers,
         redis_url=args.redis_url,
+        pg_url=args.pg_url,
         seed=args.seed,
         doc=args.doc or (QUICK_DOC if quick else DOC),
         quick=quick,

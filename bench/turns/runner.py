@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,30 @@ from bench.turns.options import Options
 from bench.turns.stats import Summary
 from bench.turns.systems import (
     BENCH_DIR,
+    BenchError,
     Karmabot,
     StockRasa,
     delete_redis_prefix,
     karmabot,
+    postgres_database,
+    postgres_problem,
     redis_problem,
+    sanic_workers,
+    stock_scale,
 )
 
 SETTLE_LIMIT_S = 30.0
 KEEP_RUN_DIRS = 3
+#: Each Karmabot profile's like-for-like stock baseline (the profile part of a target key).
+BASELINES = {"embedded": "stock", "scale": "stock-scale", "scale-pg": "stock-scale"}
+#: Profiles that need Redis (Karmabot's scale profiles and the stock scale baseline).
+NEEDS_REDIS = ("scale", "scale-pg", "stock-scale")
+
+
+def baseline(key: str) -> str | None:
+    """The like-for-like stock target key of a measured key (None for the stock ones)."""
+    stock = BASELINES.get(key.split("/")[0])
+    return f"{stock}/rest" if stock else None
 
 
 @dataclass
@@ -35,7 +51,8 @@ class Bench:
 
     Attributes:
         options: What to measure.
-        stock: The baseline server.
+        stock: The baseline server: one process, in-memory stores.
+        stock_scale: The scale baseline (Sanic workers, Redis stores); None when not run.
         bots: Karmabot stacks that started.
         targets: Measured endpoints by key (``stock/rest``, ``embedded/gateway``, …).
         results: Per measurement (``capacity``, ``latency``) and target key, one Summary per run.
@@ -44,6 +61,7 @@ class Bench:
 
     options: Options
     stock: StockRasa
+    stock_scale: StockRasa | None = None
     bots: list[Karmabot] = field(default_factory=list)
     targets: dict[str, Target] = field(default_factory=dict)
     results: dict[str, dict[str, list[Summary]]] = field(default_factory=dict)
@@ -61,22 +79,90 @@ def new_run_dir() -> Path:
     return run_dir
 
 
-def prepare_bots(bench: Bench, run_dir: Path) -> list[Karmabot]:
-    """Unstarted Karmabot stacks for the requested profiles (scale only when Redis answers)."""
+def _problem(bench: Bench, profile: str) -> str | None:
+    """Why `profile` cannot run here (Redis or PostgreSQL down), or None."""
+    o = bench.options
+    problem = redis_problem(o.redis_url) if profile in NEEDS_REDIS else None
+    if problem is None and profile == "scale-pg":
+        problem = postgres_problem(o.pg_url)
+    if problem:
+        what = "baseline" if profile.startswith("stock") else "profile"
+        bench.notes.append(f"The {profile} {what} was not measured: {problem}.")
+        print(f"  skipping the {profile} {what}: {problem}", flush=True)
+    return problem
+
+
+@contextlib.contextmanager
+def learner_database(bench: Bench, run_dir: Path) -> Iterator[str]:
+    """A fresh PostgreSQL learner database for scale-pg, its URL; dropped (and noted) on exit."""
+    with postgres_database(bench.options.pg_url, run_dir) as url:
+        name = url.rsplit("/", 1)[-1]
+        print(f"  created PostgreSQL database {name} for scale-pg", flush=True)
+        yield url
+    bench.notes.append(f"PostgreSQL: dropped this run's learner database `{name}` (scale-pg).")
+
+
+def prepare_stock_scale(bench: Bench, run_dir: Path) -> None:
+    """The stock scale baseline, unstarted (only when Redis answers)."""
+    if not _problem(bench, "stock-scale"):
+        o = bench.options
+        bench.stock_scale = stock_scale(bench.stock.model, run_dir, o.redis_url, o.workers)
+
+
+def prepare_bots(bench: Bench, run_dir: Path, resources: contextlib.ExitStack) -> list[Karmabot]:
+    """Unstarted Karmabot stacks for the requested profiles, and the stock scale baseline.
+
+    Profiles whose Redis or PostgreSQL does not answer are skipped (and noted). The scale-pg
+    database is entered on `resources`, so it is dropped when they close, failure or not.
+    """
+    o = bench.options
+    if any(p in ("scale", "scale-pg") for p in o.profiles):
+        prepare_stock_scale(bench, run_dir)
     bots = []
-    for profile in bench.options.profiles:
-        problem = redis_problem(bench.options.redis_url) if profile == "scale" else None
-        if problem:
-            bench.notes.append(f"The scale profile was not measured: {problem}.")
-            print(f"  skipping the scale profile: {problem}", flush=True)
+    for profile in o.profiles:
+        if _problem(bench, profile):
             continue
-        bots.append(karmabot(profile, run_dir, bench.options.redis_url, bench.options.workers))
+        extra: dict[str, Any] = {}
+        if profile == "scale-pg":
+            extra["database_url"] = resources.enter_context(learner_database(bench, run_dir))
+        bots.append(karmabot(profile, run_dir, o.redis_url, o.workers, **extra))
     return bots
 
 
+def _start_stock_scale(bench: Bench) -> None:
+    """Wait for the stock scale baseline and check its workers; drop it when it fails."""
+    stock = bench.stock_scale
+    if stock is None:
+        return
+    try:
+        stock.wait_ready()
+    except BenchError as exc:
+        bench.notes.append(f"Stock Rasa (scale) did not start: {exc}.")
+        print(f"  stock Rasa (scale) did not start: {exc}", flush=True)
+        stock.stop()
+        _delete_keys(bench, stock.redis_prefix)
+        bench.stock_scale = None
+        return
+    assert stock.process is not None
+    _note_workers(bench, "Stock Rasa (scale)", stock.process.pid, stock.workers)
+
+
+def _note_workers(bench: Bench, system: str, pid: int, wanted: int) -> None:
+    """Count a Rasa server's Sanic worker processes and note them (and any shortfall)."""
+    workers = sanic_workers(pid, wanted if wanted > 1 else 0)
+    ran = f"a main process and {workers} Sanic workers" if workers else "one process"
+    note = f"{system}: Rasa ran as {ran} (`SANIC_WORKERS={wanted}`)."
+    if wanted > 1 and workers != wanted:
+        note += f" **Expected {wanted} Sanic workers**: its figures are not like for like."
+    print(f"  {note}", flush=True)
+    bench.notes.append(note)
+
+
 def start_all(bench: Bench, bots: list[Karmabot], log_dir: Path) -> None:
-    """Start stock Rasa and every Karmabot stack at once; keep the stacks that come up."""
+    """Start both stock Rasas and every Karmabot stack at once; keep those that come up."""
     bench.stock.launch(log_dir)
+    if bench.stock_scale is not None:
+        bench.stock_scale.launch(log_dir / "stock-scale")
     failures: dict[str, str] = {}
 
     def start(bot: Karmabot) -> None:
@@ -91,27 +177,31 @@ def start_all(bench: Bench, bots: list[Karmabot], log_dir: Path) -> None:
     for thread in threads:
         thread.join()
     bench.stock.wait_ready()
+    assert bench.stock.process is not None
+    _note_workers(bench, "Stock Rasa", bench.stock.process.pid, bench.stock.workers)
+    _start_stock_scale(bench)
     for bot in bots:
         if bot.profile in failures:
             bench.notes.append(f"Karmabot ({bot.profile}) did not start: {failures[bot.profile]}")
             print(f"  Karmabot ({bot.profile}) did not start: {failures[bot.profile]}", flush=True)
         else:
             bench.bots.append(bot)
-            workers = len(cpu.process_tree(bot.pids["rasa"])) - 1
-            bench.notes.append(
-                f"Karmabot ({bot.profile}): Rasa ran as "
-                + (f"a main process and {workers} Sanic workers" if workers else "one process")
-                + f" (`SANIC_WORKERS={bot.settings.rasa_workers}`)."
-            )
+            wanted = bot.settings.rasa_workers
+            _note_workers(bench, f"Karmabot ({bot.profile})", bot.pids["rasa"], wanted)
+
+
+def _stock_target(stock: StockRasa, label: str) -> Target:
+    """A stock Rasa's REST webhook, its CPU counted over its whole process tree."""
+    assert stock.process is not None
+    pids = {"rasa": stock.process.pid, "load generator": cpu.SELF}
+    return Target(label, stock.webhook, "rest", scripts.STOCK, scripts.STOCK, pids)
 
 
 def build_targets(bench: Bench) -> None:
     """The endpoints to measure, stock first."""
-    assert bench.stock.process is not None
-    stock = {"rasa": bench.stock.process.pid, "load generator": cpu.SELF}
-    bench.targets["stock/rest"] = Target(
-        "Stock Rasa", bench.stock.webhook, "rest", scripts.STOCK, scripts.STOCK, stock
-    )
+    bench.targets["stock/rest"] = _stock_target(bench.stock, "Stock Rasa")
+    if bench.stock_scale is not None:
+        bench.targets["stock-scale/rest"] = _stock_target(bench.stock_scale, "Stock Rasa (scale)")
     for bot in bench.bots:
         name = f"Karmabot ({bot.profile})"
         kb = scripts.KARMABOT_CAPACITY, scripts.KARMABOT_LATENCY
@@ -182,7 +272,7 @@ def run_capacity(bench: Bench) -> None:
 
 
 def run_latency(bench: Bench) -> None:
-    """Open-loop latency: Karmabot through the gateway, stock Rasa on its webhook."""
+    """Open-loop latency: Karmabot through the gateway, both stock Rasas on their webhooks."""
     o = bench.options
 
     def do(target: Target, seed: int) -> Coroutine[Any, Any, Summary]:
@@ -196,26 +286,35 @@ def run_latency(bench: Bench) -> None:
             o.turns_per_sender,
         )
 
-    keys = [k for k in bench.targets if k == "stock/rest" or k.endswith("/gateway")]
+    keys = [k for k in bench.targets if baseline(k) is None or k.endswith("/gateway")]
     measure(bench, "latency", keys, do)
+
+
+def _delete_keys(bench: Bench, prefix: str | None) -> None:
+    """Delete one system's Redis keys (``<prefix>:*``) and note how many."""
+    if prefix:
+        deleted = delete_redis_prefix(bench.options.redis_url, prefix)
+        bench.notes.append(
+            f"Redis: deleted this run's {deleted} keys `{prefix}:*` from {bench.options.redis_url}."
+        )
 
 
 def stop_all(bench: Bench, bots: list[Karmabot]) -> None:
     """Stop every process this run started and delete its Redis keys."""
     bench.stock.stop()
+    if bench.stock_scale is not None:
+        bench.stock_scale.stop()
+        _delete_keys(bench, bench.stock_scale.redis_prefix)
     for bot in bots:
         bot.stack.stop()
-        if bot.redis_prefix:
-            deleted = delete_redis_prefix(bench.options.redis_url, bot.redis_prefix)
-            bench.notes.append(
-                f"Redis: deleted this run's {deleted} keys `{bot.redis_prefix}:*` "
-                f"from {bench.options.redis_url}."
-            )
+        _delete_keys(bench, bot.redis_prefix)
 
 
 def log_dirs(bench: Bench, run_dir: Path) -> dict[str, Path]:
     """Where each system's process logs are."""
     dirs = {"Stock Rasa": run_dir}
+    if bench.stock_scale is not None and bench.stock_scale.log_dir is not None:
+        dirs["Stock Rasa (scale)"] = bench.stock_scale.log_dir
     for bot in bench.bots:
         dirs[f"Karmabot ({bot.profile})"] = bot.stack.log_dir
     return dirs
