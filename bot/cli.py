@@ -12,6 +12,7 @@ import typer
 
 from bot import cli_knowledge
 from bot.cli_campaign import campaign_app, worker_command
+from bot.cli_dashboard import supervisors_app
 from bot.cli_learning import certificate_app, content_app, learners_app, sync_app
 from bot.container import container
 from bot.stack import Stack, StackError, preflight
@@ -213,6 +214,7 @@ app.add_typer(certificate_app, name="certificate")
 app.add_typer(learners_app, name="learners")
 app.add_typer(sync_app, name="sync")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(supervisors_app, name="supervisors")
 app.command("worker")(worker_command)
 
 # Knowledge base: `ingest`, `ask`, `knowledge gaps`, `eval rag` (bot/cli_knowledge.py).

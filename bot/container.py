@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from learning.buttons import ButtonKeys
     from learning.campaigns import Campaigns
     from learning.content import Library
+    from learning.dashboard_access import DashboardAccess
     from learning.deliveries import Deliveries
     from learning.inbox import Inbox
     from learning.invites import Invites
@@ -244,9 +245,22 @@ class Container:
 
     def secret_key(self) -> str:
         """`KARMABOT_SECRET_KEY`, else a random key kept in the data directory (made once)."""
-        if self.settings.secret_key:
-            return self.settings.secret_key
-        path = self.settings.resolved_data_dir / "secret_key"
+        return self._kept_secret(self.settings.secret_key, "secret_key")
+
+    def dashboard_secret(self) -> str:
+        """`KARMABOT_DASHBOARD_SECRET`, else a random key kept in the data directory.
+
+        Apart from the web chat's key, so rotating one signs supervisors out without
+        forgetting every web chat visitor, and the reverse.
+        """
+        return self._kept_secret(self.settings.dashboard_secret, "dashboard_secret")
+
+    def _kept_secret(self, value: str | None, name: str) -> str:
+        """`value` when set, else a random key in the data directory file `name` (mode 0600,
+        made once, so every process on this host signs with the same one)."""
+        if value:
+            return value
+        path = self.settings.resolved_data_dir / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -302,9 +316,18 @@ class Container:
 
         return Invites(self.sessions)
 
+    @cached_property
+    def dashboard_access(self) -> DashboardAccess:
+        """Dashboard sign-in links and sessions (bot/dashboard.py)."""
+        from bot.dashboard import build_access
+
+        return build_access(self)
+
     def gateway_services(self) -> GatewayServices:
         """What the gateway needs."""
+        from bot.dashboard import build_dashboard
         from connectors.admin_api import admin_routes
+        from connectors.dashboard import dashboard_routes
         from connectors.gateway import GatewayServices
         from learning.tokens import ApiTokens
 
@@ -320,6 +343,7 @@ class Container:
             sync=self.sync_job(),
             channels=self.channels(),
             admin_routes=admin,
+            dashboard_routes=dashboard_routes(build_dashboard(self)),
             public_url=self.settings.resolved_public_url,
         )
 

@@ -61,6 +61,7 @@ class GatewayServices:
         sync: The outbox sync job to run beside the gateway, when a sink is configured.
         channels: Messaging channels (Telegram, WhatsApp) whose routes the gateway serves.
         admin_routes: The campaign admin API (`connectors/admin_api.py`), bearer tokens.
+        dashboard_routes: The supervisor dashboard (`connectors/dashboard/`), under /dashboard.
         public_url: Where certificates are verified (`KARMABOT_PUBLIC_URL`).
     """
 
@@ -70,6 +71,7 @@ class GatewayServices:
     sync: SyncJob | None = None
     channels: Sequence[Channel] = field(default_factory=tuple)
     admin_routes: Sequence[BaseRoute] = field(default_factory=tuple)
+    dashboard_routes: Sequence[BaseRoute] = field(default_factory=tuple)
     public_url: str = LOCAL_URL
 
 
@@ -118,6 +120,7 @@ def create_gateway(services: GatewayServices) -> Starlette:
     for channel in services.channels:
         routes.extend(channel.routes())
     routes.extend(services.admin_routes)
+    routes.extend(services.dashboard_routes)
     middleware = [
         Middleware(
             CORSMiddleware,

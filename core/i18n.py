@@ -342,3 +342,15 @@ def format_number(value: int | float, language: str) -> str:
 def get_catalog() -> Catalog:
     """The process-wide catalog, loaded and validated once."""
     return Catalog()
+
+
+@lru_cache(maxsize=64)
+def section_texts(section: str, code: str, directory: Path = LOCALES_DIR) -> dict[str, str]:
+    """One language's texts of a top-level section of its locale file (``dashboard:``, …).
+
+    Empty when the file or the section is missing; callers fall back to English key by key.
+    """
+    path = Path(directory) / f"{code}.yml"
+    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    texts = data.get(section) if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in texts.items()} if isinstance(texts, dict) else {}

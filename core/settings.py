@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     #: certificates print and encode their verification link under it. Unset = this machine.
     public_url: str | None = Field(default=None, alias="KARMABOT_PUBLIC_URL")
 
+    # The supervisor dashboard (/dashboard, docs/DASHBOARD.md).
+    #: Signs dashboard session cookies and CSRF tokens; unset = a random key kept in the data
+    #: directory (set it when several gateways serve the dashboard).
+    dashboard_secret: str | None = Field(default=None, alias="KARMABOT_DASHBOARD_SECRET")
+    #: Hours a sign-in link from `karmabot supervisors invite` works (once).
+    dashboard_link_hours: float = Field(
+        default=24, gt=0, le=30 * 24, alias="KARMABOT_DASHBOARD_LINK_HOURS"
+    )
+    #: Hours a dashboard session lasts before the supervisor signs in again.
+    dashboard_session_hours: float = Field(
+        default=12, gt=0, le=30 * 24, alias="KARMABOT_DASHBOARD_SESSION_HOURS"
+    )
+
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="KARMABOT_CONTENT_DIR")
     quiz_pass_mark: int = Field(default=60, ge=0, le=100, alias="KARMABOT_QUIZ_PASS_MARK")
     points_lesson: int = Field(default=10, ge=0, alias="KARMABOT_POINTS_LESSON")

@@ -46,6 +46,30 @@ def reach_of(access: str, organisation: str | None) -> Reach:
     return Reach()
 
 
+def reaching_learner(
+    session: Session, learner_id: str, purpose: str, refused: type[Exception] = PermissionError
+) -> LearnerRow:
+    """The learner, when they reach someone: an admin, or a supervisor with an organisation.
+
+    Args:
+        session: An open session.
+        learner_id: Who.
+        purpose: What they would be allowed ("hold an admin API token"), for the refusal.
+        refused: The exception to raise, with a message saying what to change.
+    """
+    learner = session.get(LearnerRow, learner_id)
+    if learner is None:
+        raise refused(f"no learner has id {learner_id!r}")
+    if reach_of(learner.access, learner.organisation).nobody:
+        lacks = "" if learner.organisation else " and no organisation"
+        raise refused(
+            f"{learner.name or learner_id} has access {learner.access!r}{lacks}: only admins, "
+            f"and supervisors with an organisation, may {purpose}. Set `access` (and "
+            "`organisation`) in the roster and import it again."
+        )
+    return learner
+
+
 def ensure(session: Session, name: str, parent: str | None = None) -> OrganisationRow:
     """The organisation called `name`, created if new and moved under `parent` if given.
 

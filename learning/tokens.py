@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.campaign_models import ApiTokenRow
-from learning.models import LearnerRow, utcnow
-from learning.organisations import reach_of
+from learning.models import utcnow
+from learning.organisations import reaching_learner
 from learning.store import Clock
 
 PREFIX = "kbt_"
@@ -53,14 +53,7 @@ class ApiTokens:
         """
         token = PREFIX + secrets.token_urlsafe(32)
         with self._sessions.begin() as session:
-            learner = session.get(LearnerRow, learner_id)
-            if learner is None:
-                raise TokenRefused(f"no learner has id {learner_id!r}")
-            if reach_of(learner.access, learner.organisation).nobody:
-                raise TokenRefused(
-                    f"learner {learner_id!r} has access {learner.access!r}: only an admin, or a "
-                    "supervisor with an organisation, may hold an admin API token"
-                )
+            reaching_learner(session, learner_id, "hold an admin API token", TokenRefused)
             session.add(
                 ApiTokenRow(
                     digest=digest(token),

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import learning.campaign_models  # registers the campaign tables on Base
-import learning.channel_models  # noqa: F401  # registers the channel tables on Base
+import learning.channel_models  # registers the channel tables on Base
+import learning.dashboard_models  # noqa: F401  # registers the dashboard's sign-in tables
 from learning.models import Base
 
 config = context.config

@@ -173,15 +173,42 @@ def test_gateway_settings_reach_the_gateway(configure: Configure) -> None:
     assert (policy.api_token, policy.secret_key, policy.max_body_bytes) == ("t0ken", "s3cret", 4096)
     assert policy.client_limit == "5/second"
     assert policy.cors_origins == ("https://lms.example.gov.in", "https://igot.example.gov.in")
-    assert str(app.conversation.flood._limit) == "3 per 1 minute"
+    assert app.conversation.flood._rate == (3.0, 60.0)  # 3 messages per minute
 
 
+@pytest.mark.parametrize("name", ["secret_key", "dashboard_secret"])
 def test_without_a_secret_key_one_is_made_once_and_kept_private(
-    configure: Configure, tmp_path: Path
+    configure: Configure, tmp_path: Path, name: str
 ) -> None:
     app = configure()
-    key = app.secret_key()
-    path = tmp_path / "data" / "secret_key"
+    key = getattr(app, name)()
+    path = tmp_path / "data" / name
     assert len(key) >= 40 and path.read_text() == key
     assert path.stat().st_mode & 0o777 == 0o600
-    assert configure().secret_key() == key
+    assert getattr(configure(), name)() == key
+    # The web chat's key and the dashboard's are apart: rotating one leaves the other.
+    assert app.secret_key() != app.dashboard_secret()
+
+
+def test_dashboard_settings_reach_the_dashboard(configure: Configure, tmp_path: Path) -> None:
+    from bot.dashboard import build_dashboard
+
+    app = configure(
+        KARMABOT_DASHBOARD_SECRET="d4sh",
+        KARMABOT_DASHBOARD_LINK_HOURS="2",
+        KARMABOT_DASHBOARD_SESSION_HOURS="0.5",
+        KARMABOT_PUBLIC_URL="https://karmabot.example.gov.in/",
+        KARMABOT_TIMEZONE="Asia/Dubai",
+        KARMABOT_CLIENT_LIMIT="7/minute",
+    )
+    dashboard = build_dashboard(app)
+    assert dashboard.secret == "d4sh" and dashboard.secure_cookies
+    assert str(dashboard.zone) == "Asia/Dubai" and dashboard.client_limit == "7/minute"
+    assert dashboard.access is app.dashboard_access
+    assert app.dashboard_access.link_ttl.total_seconds() == 2 * 3600
+    assert app.dashboard_access.session_ttl.total_seconds() == 1800
+    assert dashboard.keys().session_max_age == 1800
+    mounted = app.gateway_services().dashboard_routes
+    assert [route.path for route in mounted] == ["/dashboard"]  # type: ignore[attr-defined]
+    plain = configure(KARMABOT_PUBLIC_URL="http://10.0.0.5:8080")
+    assert not build_dashboard(plain).secure_cookies

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import learning.channel_models  # noqa: F401  # the channel tables are on Base too
+import learning.channel_models  # the channel tables are on Base too
+import learning.dashboard_models  # noqa: F401  # and the dashboard's sign-in tables
 from core.settings import PROJECT_ROOT
 from learning import db
 from learning.db import Sessions, make_engine, session_factory, upgrade
@@ -27,8 +28,9 @@ def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None:
     tables = set(sa.inspect(engine).get_table_names())
     assert {"learners", "channel_links", "enrollments", "outbox", "alembic_version"} <= tables
     assert {"processed_updates", "button_keys", "outbound_messages", "opt_events"} <= tables
+    assert {"dashboard_links", "dashboard_sessions"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0007"
     engine.dispose()
 
 

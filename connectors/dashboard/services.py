@@ -1,0 +1,61 @@
+"""What the dashboard is handed by the composition root, and who is signed in on a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from connectors.dashboard.auth import Keys
+from learning.campaigns import Actor
+from learning.content import Library
+from learning.dashboard_access import DashboardAccess
+from learning.models import utcnow
+from learning.store import Clock
+
+
+@dataclass(frozen=True)
+class DashboardServices:
+    """What the dashboard needs.
+
+    Attributes:
+        access: Sign-in links and sessions (learning/dashboard_access.py).
+        sessions: The learner store the figures are counted in.
+        secret: Signs session cookies and CSRF tokens (`KARMABOT_DASHBOARD_SECRET`).
+        zone: The deployment's time zone ("today" for due dates, week labels).
+        library: The courses, for their titles.
+        secure_cookies: Mark cookies Secure (the public URL is https).
+        client_limit: Sign-in requests per client address (`limits` notation).
+        clock: The current time.
+    """
+
+    access: DashboardAccess
+    sessions: sessionmaker[Session]
+    secret: str
+    zone: tzinfo
+    library: Library = field(default_factory=Library)
+    secure_cookies: bool = False
+    client_limit: str = "120/minute"
+    clock: Clock = utcnow
+
+    def keys(self) -> Keys:
+        """Cookie and CSRF keys; a signed cookie is honoured as long as a session lasts."""
+        seconds = int(self.access.session_ttl.total_seconds())
+        return Keys(self.secret, seconds, self.secure_cookies)
+
+
+async def signed_in(
+    services: DashboardServices, keys: Keys, request: Request
+) -> tuple[Actor, str] | None:
+    """(the actor, their session id) when the request carries a live session, else None.
+
+    The learner's access and organisation are read again on every request.
+    """
+    session_id = keys.session_id(request)
+    if session_id is None:
+        return None
+    actor = await run_in_threadpool(services.access.actor, session_id)
+    return (actor, session_id) if actor is not None else None
