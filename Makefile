@@ -80,6 +80,7 @@ test: setup model lint validate  ## The whole suite (what CI runs)
 
 bench: setup model  ## Benchmarks; results in docs/PERFORMANCE.md
 	@$(PY) -m bench.turns
+	@$(PY) -m bench.turns.history
 	@$(PY) -m bench.learning
 	@$(PY) -m bench.knowledge
 	@$(PY) -m bench.channels
