@@ -34,8 +34,10 @@ class HistoryOptions:
         profiles: Karmabot profiles (``embedded``, ``scale``).
         paths: Karmabot paths (``rest``, ``gateway``); stock Rasa is on its webhook only. The
             gateway keeps no history, so by default only quick runs (a smoke test) take it.
-        time_cap_s: Wall-clock seconds for fast-forwarding and timing: curves that would not
-            reach their next checkpoint in time stop there.
+        time_cap_s: A safety net: any curve still fast-forwarding this long after the start
+            stops. Karmabot's curves are otherwise always driven to the last checkpoint.
+        stock_cap_s: Seconds for stock's curves: one whose next checkpoint would not fit stops
+            there, so the baseline does not hold the target's curves back.
         stock_max: Last checkpoint of stock Rasa's one-session curve (its turns take about a
             second by then; the issue's figures for stock go to 600 turns).
         workers: Rasa (Sanic) workers in the scale profile.
@@ -50,7 +52,8 @@ class HistoryOptions:
     sessions: int = 100
     profiles: tuple[str, ...] = ("embedded", "scale")
     paths: tuple[str, ...] = ("rest",)
-    time_cap_s: float = 780.0
+    time_cap_s: float = 1800.0
+    stock_cap_s: float = 540.0
     stock_max: int = 600
     workers: int = 3
     redis_url: str = "redis://127.0.0.1:6379/12"
@@ -77,7 +80,8 @@ def parse(argv: list[str] | None = None) -> HistoryOptions:
     parser.add_argument("--sessions", type=int, help=f"sessions of the spread shape ({100})")
     parser.add_argument("--profiles", default=",".join(base.profiles))
     parser.add_argument("--paths", help="Karmabot's paths: rest (default), gateway; quick both")
-    parser.add_argument("--time-cap", type=float, help="s to drive the curves (780; quick 150)")
+    parser.add_argument("--time-cap", type=float, help="safety net, s (1800; quick 300)")
+    parser.add_argument("--stock-cap", type=float, help="s for stock's curves (540; quick 150)")
     parser.add_argument("--stock-max", type=int, default=base.stock_max, help="stock, 1 session")
     parser.add_argument("--workers", type=int, default=base.workers)
     parser.add_argument("--redis-url", default=base.redis_url)
@@ -92,7 +96,8 @@ def parse(argv: list[str] | None = None) -> HistoryOptions:
         sessions=args.sessions or (20 if quick else base.sessions),
         profiles=_names(args.profiles),
         paths=_names(args.paths or ("rest,gateway" if quick else ",".join(base.paths))),
-        time_cap_s=args.time_cap or (150.0 if quick else base.time_cap_s),
+        time_cap_s=args.time_cap or (300.0 if quick else base.time_cap_s),
+        stock_cap_s=args.stock_cap or (150.0 if quick else base.stock_cap_s),
         stock_max=args.stock_max,
         workers=args.workers,
         redis_url=args.redis_url,

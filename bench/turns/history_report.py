@@ -117,11 +117,11 @@ def setup_lines(options: HistoryOptions) -> list[str]:
         f"soon as the previous reply arrives. After {points} earlier turns a batch of "
         f"{o.batch} turns is timed while every other curve waits; between checkpoints the "
         "curves fast-forward at once, each at its own pace, with untimed turns of the same "
-        f"kind. The run is capped at {o.time_cap_s:.0f} s (`--time-cap`): a curve whose next "
-        "checkpoint would not fit (costs extrapolated from each curve's last two batches, the "
-        "curves sharing the cores) stops there. Karmabot's curves come first: stock's must be "
-        f"done by three quarters of the cap, its one-session curve at {o.stock_max:,} turns "
-        "(`--stock-max`).",
+        "kind. Karmabot's curves go to the last checkpoint (a safety net stops any curve "
+        f"after {o.time_cap_s:.0f} s, `--time-cap`); stock's one-session curve ends at "
+        f"{o.stock_max:,} turns (`--stock-max`), and a stock curve whose next checkpoint "
+        f"would not fit in {o.stock_cap_s:.0f} s (`--stock-cap`; costs extrapolated from its "
+        "last two batches, all curves sharing the cores) stops there.",
         "- **Turns**: Karmabot says the latency mix of bench/turns/scripts.py (enrol, lesson, "
         "quiz, answers, progress, questions to the knowledge base); stock Rasa its own training "
         "phrases. Every batch says the same things in the same order.",

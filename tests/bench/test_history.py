@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.doc import write_section
-from bench.turns.history import Quiet
+from bench.turns.history_drive import Quiet
 from bench.turns.history_plan import (
     QUICK_DOC,
     Curve,
