@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from babel.dates import format_date
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from connectors.dashboard.auth import SESSION_COOKIE, clear_cookies
 from connectors.dashboard.chart import BarChart, bar_chart
-from connectors.dashboard.render import message, page, with_language
-from connectors.dashboard.services import DashboardServices, signed_in
-from connectors.dashboard.text import chosen_language, url_language
+from connectors.dashboard.render import message, page
+from connectors.dashboard.services import DashboardServices, signed_in_or_redirect
+from connectors.dashboard.text import chosen_language
 from learning.campaigns import Actor
 from learning.content import pick
 from learning.dashboard_queries import (
@@ -90,13 +89,9 @@ class Pages:
 
     async def overview(self, request: Request) -> Response:
         """The team overview, filtered by the query string."""
-        current = await signed_in(self._services, self._keys, request)
-        if current is None:
-            ended = "1" if SESSION_COOKIE in request.cookies else ""
-            path = with_language("/dashboard/signin", url_language(request), ended=ended)
-            response = RedirectResponse(path, 303)
-            clear_cookies(response)
-            return response
+        current = await signed_in_or_redirect(self._services, self._keys, request)
+        if isinstance(current, Response):
+            return current
         actor, session_id = current
         language, _ = chosen_language(request)
         try:
@@ -109,6 +104,7 @@ class Pages:
         courses = [(c, self._course_title(c, language)) for c in view.choices.courses]
         return page(
             request, "overview.html", view=view, figures=view.overview, filters=filters,
+            name=view.name, section="overview",
             courses=courses, chart=self._chart(view.overview, language), actor=actor,
             csrf=self._keys.csrf("session", session_id), due_days=DUE_SOON_DAYS, weeks=CHART_WEEKS,
         )  # fmt: skip

@@ -8,8 +8,11 @@ from datetime import tzinfo
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 
-from connectors.dashboard.auth import Keys
+from connectors.dashboard.auth import SESSION_COOKIE, Keys, clear_cookies
+from connectors.dashboard.render import with_language
+from connectors.dashboard.text import url_language
 from learning.campaigns import Actor
 from learning.content import Library
 from learning.dashboard_access import DashboardAccess
@@ -59,3 +62,21 @@ async def signed_in(
         return None
     actor = await run_in_threadpool(services.access.actor, session_id)
     return (actor, session_id) if actor is not None else None
+
+
+async def signed_in_or_redirect(
+    services: DashboardServices, keys: Keys, request: Request
+) -> tuple[Actor, str] | Response:
+    """(the actor, their session id), or the redirect to the sign-in help page for a page.
+
+    The redirect clears the cookies and says the session ended when the request carried one.
+    """
+    current = await signed_in(services, keys, request)
+    if current is not None:
+        return current
+    ended = "1" if SESSION_COOKIE in request.cookies else ""
+    response = RedirectResponse(
+        with_language("/dashboard/signin", url_language(request), ended=ended), 303
+    )
+    clear_cookies(response)
+    return response

@@ -15,6 +15,9 @@ from starlette.requests import Request
 from core.i18n import BASE_LANGUAGE, fill, format_number, get_catalog, section_texts
 
 SECTION = "dashboard"
+#: Top-level locale sections the dashboard's texts come from, one per group of pages; a key
+#: means the same in all of them, so they are merged (later sections add, never override).
+SECTIONS = (SECTION, "dashboard_insight", "dashboard_campaigns", "dashboard_roster")
 
 
 @lru_cache(maxsize=1)
@@ -40,11 +43,19 @@ class Words:
         return format_number(value, self.language)
 
 
+@lru_cache(maxsize=32)
+def _texts(code: str) -> dict[str, str]:
+    """One language's dashboard texts from all the dashboard sections of its locale file."""
+    merged: dict[str, str] = {}
+    for section in SECTIONS:
+        merged = section_texts(section, code) | merged
+    return merged
+
+
 def words(language: str) -> Words:
     """The texts of a dashboard language (English where it has none)."""
     code = language if language in languages() else BASE_LANGUAGE
-    english = section_texts(SECTION, BASE_LANGUAGE)
-    return Words(code, english | section_texts(SECTION, code))
+    return Words(code, _texts(BASE_LANGUAGE) | _texts(code))
 
 
 def _accepted(header: str) -> list[str]:

@@ -349,17 +349,25 @@ def test_the_gateway_serves_the_dashboard_beside_the_web_chat(
 
 
 def test_every_dashboard_language_has_englishs_texts_and_placeholders() -> None:
-    from connectors.dashboard.text import languages
+    from connectors.dashboard.text import SECTIONS, languages
     from core.i18n import section_texts
 
-    english = section_texts("dashboard", "en")
+    def texts(code: str) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for section in SECTIONS:
+            theirs = section_texts(section, code)
+            assert not set(theirs) & set(merged), (code, section)  # a key lives in one section
+            merged |= theirs
+        return merged
+
+    english = texts("en")
     used = set()
     for template in (Path(__file__).parents[2] / "connectors/dashboard/templates").glob("*.html"):
         used |= set(re.findall(r"t\('(\w+)'", template.read_text(encoding="utf-8")))
     assert used <= set(english), used - set(english)
     assert languages() == ("en", "hi")
     for code in languages():
-        theirs = section_texts("dashboard", code)
+        theirs = texts(code)
         assert set(theirs) == set(english), code
         for key, text in english.items():
             assert set(re.findall(r"\{(\w+)\}", theirs[key])) == set(re.findall(r"\{(\w+)\}", text))
