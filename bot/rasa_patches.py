@@ -88,6 +88,62 @@ def _tracker_store_sqlite_sync_normal() -> None:
     SQLTrackerStore.__init__ = __init__
 
 
+#: Indexes that let the SQL tracker store find a learner's last session without reading
+#: their whole history: (name, columns) on Rasa's `events` table.
+SESSION_INDEXES = (
+    ("karmabot_events_session_starts", "sender_id, type_name, timestamp"),
+    ("karmabot_events_sender_timestamp", "sender_id, timestamp"),
+)
+
+
+def _tracker_store_session_query() -> None:
+    """Let the SQL tracker store read and count only the last session's rows.
+
+    Rasa 3.6 finds a learner's last session with one statement: their events filtered by
+    ``timestamp >= (SELECT max(timestamp) … session_started) OR (that) IS NULL``. The OR
+    against a subquery keeps the database from using an index on the timestamp, so every
+    retrieve and every save (which counts the stored session's events) read all the learner's
+    rows of every session, and a turn grew slower with each earlier one. Here the session's
+    start is read first, through an index on (sender_id, type_name, timestamp), and the events
+    are then a range on (sender_id, timestamp): the same rows in the same order (an absent
+    start still means all events). The two indexes are created if missing, on SQLite and
+    PostgreSQL.
+    """
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+
+    init = SQLTrackerStore.__init__
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        if self.engine.dialect.name in ("sqlite", "postgresql"):
+            with self.engine.begin() as connection:
+                for name, columns in SESSION_INDEXES:
+                    connection.exec_driver_sql(
+                        f"CREATE INDEX IF NOT EXISTS {name} ON events ({columns})"
+                    )
+
+    def _event_query(
+        self: Any, session: Any, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Any:
+        event = self.SQLEvent
+        query = session.query(event).filter(event.sender_id == sender_id)
+        if not fetch_events_from_all_sessions:
+            start = (
+                session.query(sa.func.max(event.timestamp))
+                .filter(event.sender_id == sender_id, event.type_name == SessionStarted.type_name)
+                .scalar()
+            )
+            if start is not None:
+                query = query.filter(event.timestamp >= start)
+        return query.order_by(event.id)
+
+    SQLTrackerStore.__init__ = __init__
+    SQLTrackerStore._event_query = _event_query
+
+
 class _Borrowed:
     """`async with` on a shared aiohttp session that leaves it open afterwards."""
 
@@ -260,6 +316,7 @@ def _contiguous_intent_weights() -> None:
 #: The patches that depend on Rasa's internals only, in the order they are installed.
 RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _tracker_store_sqlite_sync_normal,
+    _tracker_store_session_query,
     _reuse_http_sessions,
     _close_http_sessions_at_shutdown,
     _sequential_graph_runs,

@@ -56,6 +56,11 @@ def turn(session: int, number: int) -> list[Event]:
             ActionExecuted("action_listen")]  # fmt: skip
 
 
+def turn_events(session: int, number: int) -> list[Event]:
+    """The events of one turn, with the session's start before its first turn."""
+    return (session_start("hi") if number == 0 else []) + turn(session, number)
+
+
 def view(tracker: Any) -> dict[str, Any] | None:
     if tracker is None:
         return None
@@ -72,8 +77,7 @@ async def run(db: int, prefix: str) -> dict[str, Any]:
     for sender, sessions in LEARNERS.items():
         for session in range(sessions):
             for number in range(TURNS):
-                events = session_start("hi") if number == 0 else []
-                events += turn(session, number)
+                events = turn_events(session, number)
                 row: dict[str, Any] = {"sender": sender, "session": session, "turn": number}
                 for name, store in (("stock", stock), ("ours", ours)):
                     tracker = await store.get_or_create_tracker(sender, append_action_listen=False)
