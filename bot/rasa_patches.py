@@ -144,6 +144,43 @@ def _tracker_store_session_query() -> None:
     SQLTrackerStore._event_query = _event_query
 
 
+def _current_turn_to_action_server() -> None:
+    """Send the action server the current turn's events, not the whole session's.
+
+    Rasa 3.6 serialises every event of the session into each action call, so a long session
+    made every action slower (8 % of Rasa's time at 1,000 turns, py-spy). Karmabot's actions
+    read slots, the latest message and `slots_to_validate()` (the slot events at the end),
+    never older events; a test holds them to that (tests/bot/test_rasa_server.py). The call
+    now carries the events from the latest user message on (all of them when there is none),
+    and everything else of the tracker state as before.
+    """
+    import rasa
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import EventVerbosity
+
+    def _action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+        events = list(tracker.events)
+        start = next(
+            (i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], UserUttered)), 0
+        )
+        state = tracker.current_state(EventVerbosity.NONE)
+        state["events"] = [event.as_dict() for event in events[start:]]
+        result = {
+            "next_action": self._name,
+            "sender_id": tracker.sender_id,
+            "tracker": state,
+            "version": rasa.__version__,
+        }
+        if not self._is_selective_domain_enabled() or (
+            domain.does_custom_action_explicitly_need_domain(self.name())
+        ):
+            result["domain"] = domain.as_dict()
+        return result
+
+    RemoteAction._action_call_format = _action_call_format
+
+
 class _Borrowed:
     """`async with` on a shared aiohttp session that leaves it open afterwards."""
 
@@ -317,6 +354,7 @@ def _contiguous_intent_weights() -> None:
 RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _tracker_store_sqlite_sync_normal,
     _tracker_store_session_query,
+    _current_turn_to_action_server,
     _reuse_http_sessions,
     _close_http_sessions_at_shutdown,
     _sequential_graph_runs,

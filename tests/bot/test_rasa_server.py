@@ -186,6 +186,15 @@ CONVERSATIONS: dict[str, list[str]] = {
         "என் முன்னேற்றம்",
         "goodbye",
     ],
+    "name-form": [
+        "hello",
+        "/change_name",
+        "Asha Kumari",
+        "/change_name",
+        "show my progress",
+        "/change_name",
+        "Ravi Shankar Prasad",
+    ],
     "odd-input": [
         "/no_such_intent",
         "asdf qwerty zxcv",
@@ -209,6 +218,7 @@ EXPECTED_ACTIONS = {
     "action_answer_question",
     "utter_help",
     "utter_bot_identity",
+    "action_save_name",
 }
 
 
@@ -345,6 +355,11 @@ def test_patched_rasa_predicts_and_records_what_stock_rasa_does(
         for name, _ in predicted_actions(conversation["events"])
     }
     assert reached >= EXPECTED_ACTIONS, EXPECTED_ACTIONS - reached
+    # The name form's validation (run by the action server, reading `slots_to_validate`) took
+    # both typed names.
+    named = [e.get("value") for e in stock["conversations"]["name-form"]["events"]
+             if e["event"] == "slot" and e.get("name") == "full_name"]  # fmt: skip
+    assert {"Asha Kumari", "Ravi Shankar Prasad"} <= set(named), named
     for name, messages in CONVERSATIONS.items():
         assert all(stock["conversations"][name]["replies"]), name
         assert len(stock["conversations"][name]["replies"]) == len(messages)
@@ -358,3 +373,22 @@ def test_patched_rasa_predicts_and_records_what_stock_rasa_does(
         assert predicted_actions(mine["events"]) == predicted_actions(theirs["events"]), name
         found = list(differences(mine, theirs, name))
         assert not found, found[:20]
+
+
+def test_actions_read_no_event_before_the_current_turn() -> None:
+    """The action server gets only the current turn's events (`_current_turn_to_action_server`).
+
+    So an action must not look further back than the latest user message: no `tracker.events`
+    walks, no search for an older event.
+    """
+    earlier = re.compile(
+        r"\.events\b|get_last_event_for|events_after_latest_restart|applied_events|"
+        r"idx_after_latest_restart|get_latest_input_channel"
+    )
+    found = [
+        f"{path.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}"
+        for path in sorted((PROJECT_ROOT / "actions").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if earlier.search(line) and "tracker" in line
+    ]
+    assert not found, found
