@@ -18,14 +18,22 @@ holds where the last session starts:
   tracker, so it is usually the last few), moves the session start when one of them starts a
   session, and renews the expiry: cost proportional to the turn, not to the history;
 - a conversation stored by `RedisTrackerStore` under the same prefix is read once and
-  converted (an upgrade does not reset learners' conversations).
+  converted (an upgrade does not reset learners' conversations);
+- each process keeps the trackers it saved last (`CACHED_TRACKERS`, least recently used go
+  first). `retrieve` returns the kept one, without reading or replaying the session, when
+  Redis still holds exactly what it saved (the stored count and the last event, read in one
+  round trip: another worker's turn or an expiry changes them) and nothing was added to it
+  since (a turn that failed before saving). A turn that started a session is not kept: the
+  tracker then holds the session before it too, which a read from Redis would not return.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.tracker_store import TrackerStore
@@ -41,6 +49,20 @@ _LAST_SESSION = """
 local start = tonumber(redis.call('GET', KEYS[2]) or '0')
 return redis.call('LRANGE', KEYS[1], start, -1)
 """
+
+
+#: Trackers each process keeps after saving them (a learner's turns usually come in a row).
+CACHED_TRACKERS = 512
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A tracker as saved: its event count then, and what Redis held after the save."""
+
+    tracker: DialogueStateTracker
+    events: int
+    stored: int
+    last: str
 
 
 def _starts_session(event: dict[str, Any]) -> bool:
@@ -95,6 +117,7 @@ class SessionRedisTrackerStore(TrackerStore):
             key_prefix = None
         self.key_prefix = f"{key_prefix}:{TRACKER}" if key_prefix else TRACKER
         self._last_session = self.red.register_script(_LAST_SESSION)
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
         super().__init__(domain, event_broker, **kwargs)
 
     # -- keys ---------------------------------------------------------------------------
@@ -112,6 +135,12 @@ class SessionRedisTrackerStore(TrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the conversation's last session (None for a new conversation)."""
+        kept = self._kept.pop(sender_id, None)
+        if kept is not None and len(kept.tracker.events) == kept.events:
+            stored, last = self._tail_raw(sender_id)
+            if (stored, last) == (kept.stored, kept.last):
+                self._kept[sender_id] = kept
+                return kept.tracker
         keys = [self._events_key(sender_id), self._start_key(sender_id)]
         items = self._last_session(keys=keys)
         if not items and not self._convert(sender_id):
@@ -150,48 +179,69 @@ class SessionRedisTrackerStore(TrackerStore):
         """Append the tracker's events that are not stored yet."""
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
+        self._kept.pop(sender_id, None)
         stored, last = self._tail(sender_id)
         if not stored and self._convert(sender_id):
             stored, last = self._tail(sender_id)
-        events = [event.as_dict() for event in tracker.events]
-        self._append(sender_id, stored, self._after(events, last, sender_id))
+        new = self._after(tracker.events, last, sender_id)
+        added = self._append(sender_id, stored, new)
+        if new and not any(_starts_session(event) for event in new):
+            self._keep(tracker, stored + len(new), added[-1])
 
-    def _tail(self, sender_id: str) -> tuple[int, dict[str, Any] | None]:
-        """How many events are stored, and the last of them."""
+    def _keep(self, tracker: DialogueStateTracker, stored: int, last: str) -> None:
+        self._kept[tracker.sender_id] = _Kept(tracker, len(tracker.events), stored, last)
+        while len(self._kept) > CACHED_TRACKERS:
+            self._kept.popitem(last=False)
+
+    def _tail_raw(self, sender_id: str) -> tuple[int, str | None]:
+        """How many events are stored, and the last of them as stored."""
         events_key = self._events_key(sender_id)
         with self.red.pipeline() as pipe:
             pipe.llen(events_key)
             pipe.lindex(events_key, -1)
             stored, last = pipe.execute()
-        return int(stored or 0), (json.loads(last) if last else None)
+        return int(stored or 0), last
+
+    def _tail(self, sender_id: str) -> tuple[int, dict[str, Any] | None]:
+        """How many events are stored, and the last of them."""
+        stored, last = self._tail_raw(sender_id)
+        return stored, (json.loads(last) if last else None)
 
     def _after(
-        self, events: Sequence[dict[str, Any]], last: dict[str, Any] | None, sender_id: str
-    ) -> Sequence[dict[str, Any]]:
-        """The events after the last stored one; all of them when nothing is stored. A
-        tracker that does not hold the last stored event (another process wrote meanwhile,
-        or the tracker was built elsewhere) adds what the last session does not have yet."""
+        self, tracker_events: Sequence[Any], last: dict[str, Any] | None, sender_id: str
+    ) -> list[dict[str, Any]]:
+        """The tracker's events after the last stored one, as dicts; all of them when nothing
+        is stored. They are converted from the end until the last stored one is met, so a save
+        costs the turn, not the session. A tracker that does not hold the last stored event
+        (another process wrote meanwhile, or the tracker was built elsewhere) adds what the
+        last session does not have yet."""
         if last is None:
-            return events
-        for position in range(len(events) - 1, -1, -1):
-            if _as_stored(events[position]) == last:
-                return events[position + 1 :]
+            return [event.as_dict() for event in tracker_events]
+        newer: list[dict[str, Any]] = []
+        for event in reversed(tracker_events):
+            event_dict = event.as_dict()
+            if _as_stored(event_dict) == last:
+                return newer[::-1]
+            newer.append(event_dict)
         keys = [self._events_key(sender_id), self._start_key(sender_id)]
         session = [json.loads(item) for item in self._last_session(keys=keys)]
-        return [event for event in events if _as_stored(event) not in session]
+        return [event for event in newer[::-1] if _as_stored(event) not in session]
 
-    def _append(self, sender_id: str, stored: int, events: Sequence[dict[str, Any]]) -> None:
+    def _append(self, sender_id: str, stored: int, events: Sequence[dict[str, Any]]) -> list[str]:
+        """Store `events` after the `stored` ones; the JSON items pushed."""
         events_key, start_key = self._events_key(sender_id), self._start_key(sender_id)
         starts = [stored + i for i, event in enumerate(events) if _starts_session(event)]
+        items = [json.dumps(event) for event in events]
         with self.red.pipeline() as pipe:
-            if events:
-                pipe.rpush(events_key, *(json.dumps(event) for event in events))
+            if items:
+                pipe.rpush(events_key, *items)
             if starts:
                 pipe.set(start_key, starts[-1])
             if self.record_exp:
                 pipe.expire(events_key, int(self.record_exp))
                 pipe.expire(start_key, int(self.record_exp))
             pipe.execute()
+        return items
 
     def _convert(self, sender_id: str) -> bool:
         """Move a conversation stored whole by `RedisTrackerStore` into the list; whether

@@ -24,10 +24,11 @@ import pytest
 import yaml
 
 from bot import rasa_patches, rasa_server
-from bot.stack import MODEL_PATH, RASA_PYTHON, build_services, child_env
+from bot.stack import MODEL_PATH, RASA_PYTHON, build_services, child_env, rasa_env
 from core.settings import PROJECT_ROOT, Settings
 
 PARITY = PROJECT_ROOT / "tests" / "rasa" / "parity.py"
+REDIS_DB = 12  # the scale run's Redis database (keys under a prefix of its own, deleted)
 HELD_OUT = PROJECT_ROOT / "tests" / "nlu"
 ALL_PATCHES = [
     "_cached_validate",
@@ -315,29 +316,43 @@ def test_patched_rasa_predicts_and_records_what_stock_rasa_does(
     nlu = held_out_messages() + [m for messages in CONVERSATIONS.values() for m in messages]
     work.write_text(json.dumps({"nlu": nlu, "conversations": CONVERSATIONS}), encoding="utf-8")
     runs: dict[str, subprocess.Popen[bytes]] = {}
-    for run in ("patched", "stock"):
-        env = os.environ | {
-            "KARMABOT_ACTION_PORT": str(action_server),
-            "KARMABOT_TRACKER_DB": str(tmp_path / f"tracker-{run}.db"),
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "RASA_TELEMETRY_ENABLED": "false",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        }
+    # "scale": patched, with the scale profile's Redis lock store and session-scoped Redis
+    # tracker store (bot/rasa_tracker_store.py, which keeps the trackers it saved).
+    scale = Settings(KARMABOT_DATA_DIR=tmp_path / f"scale{time.time_ns()}",  # type: ignore[call-arg]
+                     REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}")  # fmt: skip
+    for run in ("patched", "stock", "scale"):
+        env = (
+            os.environ
+            | (rasa_env(scale, "scale") if run == "scale" else {})
+            | {
+                "KARMABOT_ACTION_PORT": str(action_server),
+                "KARMABOT_TRACKER_DB": str(tmp_path / f"tracker-{run}.db"),
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "RASA_TELEMETRY_ENABLED": "false",
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "PYTHONPATH": str(PROJECT_ROOT),
+            }
+        )
+        endpoints = "endpoints.scale.yml" if run == "scale" else "endpoints.yml"
         runs[run] = subprocess.Popen(
             [str(RASA_PYTHON), str(PARITY), *(["--stock"] if run == "stock" else []),
-             "--model", str(MODEL_PATH), "--endpoints", "endpoints.yml", "--input", str(work),
+             "--model", str(MODEL_PATH), "--endpoints", endpoints, "--input", str(work),
              # One action server, so each run talks as learners of its own.
              "--sender-prefix", f"{run}-run-", "--out", str(tmp_path / f"{run}.json")],
             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
     reports: dict[str, Any] = {}
+    try:
+        outputs = {run: process.communicate(timeout=400)[0] for run, process in runs.items()}
+    finally:
+        delete_redis_keys(rasa_env(scale, "scale")["KARMABOT_REDIS_PREFIX"])
     for run, process in runs.items():
-        output, _ = process.communicate(timeout=300)
+        output = outputs[run]
         assert process.returncode == 0, output.decode(errors="replace")[-4000:]
         assert b"Unclosed client session" not in output, output.decode(errors="replace")[-4000:]
         text = (tmp_path / f"{run}.json").read_text(encoding="utf-8")
         reports[run] = normalized(json.loads(text.replace(f"{run}-run-", "run-")))
-    patched, stock = reports["patched"], reports["stock"]
+    patched, stock, scaled = reports["patched"], reports["stock"], reports["scale"]
 
     # The patches were on in one run and off in the other, and did what they are for.
     assert patched["installed"] == ALL_PATCHES
@@ -347,6 +362,9 @@ def test_patched_rasa_predicts_and_records_what_stock_rasa_does(
     assert (patched["pool"], stock["pool"]) == ("QueuePool", "NullPool")  # kept, not reopened
     assert patched["sessions"]["before"] >= 2 and patched["sessions"]["after"] == 0
     assert stock["sessions"] == {"before": 0, "after": 0}
+    assert (patched["tracker_store"], stock["tracker_store"]) == ("SQLTrackerStore",) * 2
+    assert scaled["tracker_store"] == "SessionRedisTrackerStore"
+    assert scaled["installed"] == ALL_PATCHES
 
     # The conversations went where they should, so the comparison is not of two empty runs.
     reached = {
@@ -365,14 +383,37 @@ def test_patched_rasa_predicts_and_records_what_stock_rasa_does(
         assert len(stock["conversations"][name]["replies"]) == len(messages)
 
     # The same predictions, replies and events.
-    assert len(patched["nlu"]) == len(stock["nlu"]) == len(nlu)
-    found = list(differences(patched["nlu"], stock["nlu"], "nlu"))
-    assert not found, found[:20]
-    for name in CONVERSATIONS:
-        mine, theirs = patched["conversations"][name], stock["conversations"][name]
-        assert predicted_actions(mine["events"]) == predicted_actions(theirs["events"]), name
-        found = list(differences(mine, theirs, name))
+    assert len(patched["nlu"]) == len(stock["nlu"]) == len(scaled["nlu"]) == len(nlu)
+    for run, report in (("patched", patched), ("scale", scaled)):
+        found = list(differences(report["nlu"], stock["nlu"], f"{run} nlu"))
         assert not found, found[:20]
+        for name in CONVERSATIONS:
+            mine, theirs = report["conversations"][name], stock["conversations"][name]
+            # Rasa's SQL store returns a last session from its `session_started` event, the
+            # Redis stores from the `action_session_start` just before it.
+            mine = mine | {"events": from_session_start(mine["events"])}
+            assert predicted_actions(mine["events"]) == predicted_actions(theirs["events"]), (
+                run, name,
+            )  # fmt: skip
+            found = list(differences(mine, theirs, f"{run} {name}"))
+            assert not found, found[:20]
+
+
+def from_session_start(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A session's events from its `session_started` on."""
+    starts = [i for i, event in enumerate(events) if event["event"] == "session_started"]
+    return events[starts[-1] :] if starts else events
+
+
+def delete_redis_keys(prefix: str) -> None:
+    """Delete what a run left in the test Redis database under `prefix`."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 def test_actions_read_no_event_before_the_current_turn() -> None:

@@ -76,7 +76,7 @@ def test_a_tracker_saved_whole_adds_only_its_new_event(report: dict[str, Any]) -
 
 
 def test_the_store_keeps_a_list_a_session_start_and_an_expiry(report: dict[str, Any]) -> None:
-    assert report["keys"] == ["asha", "legacy", "meena", "ravi"]
+    assert report["keys"] == ["asha", "legacy", "meena", "ravi", "zara"]
     assert report["exists"] == [True, False]
     assert 0 < report["ttl"] <= 3600
     # asha's third session starts at the 49th stored event (2 sessions × 24 events).
@@ -87,3 +87,23 @@ def test_a_conversation_stored_whole_is_converted_once(report: dict[str, Any]) -
     assert report["legacy_after"] == report["legacy_before"]
     assert len(report["legacy_full"]["events"]) == 18
     assert report["legacy_string_left"] == 0
+
+
+def test_workers_taking_turns_see_each_others_and_never_a_failed_turn(
+    report: dict[str, Any],
+) -> None:
+    rows = report["alternating"]
+    assert len(rows) == 6
+    for number, row in enumerate(rows):
+        assert row["ours"] == row["stock"] == row["other"], number
+        assert "never-saved" not in json.dumps(row["ours"])
+    assert len(rows[-1]["ours"]["events"]) > len(rows[0]["ours"]["events"])
+
+
+def test_each_process_keeps_the_trackers_it_saved_outside_a_session_start(
+    report: dict[str, Any],
+) -> None:
+    # No learner's last turn started a session, so each is kept; a kept tracker that a
+    # failed turn changed is dropped at the next read.
+    assert report["kept"] == ["asha", "meena", "ravi"]
+    assert "zara" not in report["kept_after_failures"]

@@ -9,8 +9,9 @@ reports. Usage:
 IN.json holds ``{"nlu": [text, …], "conversations": {name: [text, …]}}``. The report holds
 the NLU parse of each `nlu` text, and for each conversation (sender id P + name) the bot's
 replies to each message and the tracker's events as stored in the tracker store. It also
-records what the patches did: which were installed, the ``synchronous`` pragma on the
-tracker store's engine and on another SQLite engine, the tracker store's connection pool, and
+records the tracker store's class and what the patches did: which were installed, the
+``synchronous`` pragma on the tracker store's engine (SQL stores) and on another SQLite
+engine, the tracker store's connection pool, and
 the shared HTTP sessions open before and after a Rasa server app (built by
 `rasa.core.run.configure_app`) stopped.
 """
@@ -47,9 +48,9 @@ def sqlite_synchronous(engine: Any) -> int:
         return int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
 
 
-def sql_tracker_store(store: Any) -> Any:
-    """The `SQLTrackerStore` inside Rasa's tracker store wrappers."""
-    while not hasattr(store, "engine"):
+def inner_tracker_store(store: Any) -> Any:
+    """The tracker store inside Rasa's tracker store wrappers."""
+    while hasattr(store, "_tracker_store"):
         store = store._tracker_store
     return store
 
@@ -93,15 +94,18 @@ async def run(args: argparse.Namespace, installed: list[str]) -> dict[str, Any]:
         events = [event.as_dict() for event in tracker.events]
         conversations[name] = {"replies": replies, "events": events}
     other = sqlalchemy.create_engine(f"sqlite:///{args.out.with_suffix('.other.db')}")
+    store = inner_tracker_store(agent.tracker_store)
+    engine = getattr(store, "engine", None)
     return {
         "installed": installed,
         "nlu": nlu,
         "conversations": conversations,
+        "tracker_store": type(store).__name__,
         "synchronous": {
-            "tracker_store": sqlite_synchronous(sql_tracker_store(agent.tracker_store).engine),
+            "tracker_store": sqlite_synchronous(engine) if engine is not None else None,
             "other_engine": sqlite_synchronous(other),
         },
-        "pool": type(sql_tracker_store(agent.tracker_store).engine.pool).__name__,
+        "pool": type(engine.pool).__name__ if engine is not None else None,
         "sessions": await shut_down_app(),
     }
 

@@ -91,6 +91,27 @@ async def run(db: int, prefix: str) -> dict[str, Any]:
                     }
                 report["turns"].append(row)
 
+    report["kept"] = sorted(ours._kept)
+
+    # Two processes (Sanic workers) take turns with one learner: each keeps the tracker it
+    # saved, and must see the other's turns. A turn that fails before saving adds nothing.
+    other = SessionRedisTrackerStore(domain, key_prefix=f"{prefix}ours", **common)
+    report["alternating"] = []
+    for number in range(6):
+        events = turn_events(number // 3, number % 3)
+        for name, store in (("stock", stock), ("ours", other if number % 2 else ours)):
+            tracker = await store.get_or_create_tracker("zara", append_action_listen=False)
+            for event in events:
+                tracker.update(event)
+            await store.save(tracker)
+            if name == "ours":  # a failed turn: events added, never saved
+                failed = await store.retrieve("zara")
+                failed.update(SlotSet("course", "never-saved"))
+        row = {name: view(await store.retrieve("zara")) for name, store in
+               (("stock", stock), ("ours", ours), ("other", other))}  # fmt: skip
+        report["alternating"].append(row)
+    report["kept_after_failures"] = sorted(ours._kept) + sorted(other._kept)
+
     # A whole tracker saved back (Rasa's HTTP API retrieves all sessions, appends, saves).
     for name, store in (("stock", stock), ("ours", ours)):
         tracker = await store.retrieve_full_tracker("asha")
