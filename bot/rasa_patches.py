@@ -181,6 +181,23 @@ def _current_turn_to_action_server() -> None:
     RemoteAction._action_call_format = _action_call_format
 
 
+def _carried_forward_history() -> None:
+    """Carry a tracker's applied events and past states forward instead of rebuilding them.
+
+    Rasa rebuilds both from the session's first event on every call, several calls a turn,
+    so a turn grew with the session (64 ms per `past_states` at 1,000 turns). bot/rasa_history.py
+    folds only the events added since the last call when the earlier ones are unchanged, and
+    from the start otherwise; the results are Rasa's (tests/rasa/history_check.py).
+    """
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import rasa_history
+
+    DialogueStateTracker.applied_events = rasa_history.applied_events
+    Domain.states_for_tracker_history = rasa_history.states_for_tracker_history
+
+
 class _Borrowed:
     """`async with` on a shared aiohttp session that leaves it open afterwards."""
 
@@ -355,6 +372,7 @@ RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _tracker_store_sqlite_sync_normal,
     _tracker_store_session_query,
     _current_turn_to_action_server,
+    _carried_forward_history,
     _reuse_http_sessions,
     _close_http_sessions_at_shutdown,
     _sequential_graph_runs,
