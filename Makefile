@@ -85,6 +85,7 @@ bench: setup model  ## Benchmarks; results in docs/PERFORMANCE.md
 	@$(PY) -m bench.knowledge
 	@$(PY) -m bench.channels
 	@$(PY) -m bench.campaigns
+	@$(PY) -m bench.dashboard
 
 clean:  ## Remove trained models and local state (not the virtual environments)
 	rm -rf models var .rasa

@@ -20,6 +20,8 @@ from rasa_sdk import Tracker
 from actions.base import LearnerAction, text_of
 from actions.services import ActionServices
 from knowledge.answer import Answer
+from knowledge.gaps import normalize_question
+from learning.dashboard_insight_gaps import GapQuestions
 from learning.replies import Reply
 from learning.repository import Learner
 
@@ -69,12 +71,26 @@ def ask(
     """The knowledge base's answer, preferring the learner's course; None when it failed."""
     try:
         course = services.journey.records.active_course(learner.id)
-        return services.knowledge().ask(
+        answer = services.knowledge().ask(
             question, learner.language, prefer_course=course, log_gap=log_gap
         )
     except Exception:  # a broken store must not break the conversation
         logger.exception("the knowledge base failed on %r", question[:200])
         return None
+    if log_gap and answer.gap and services.gaps is not None:
+        record_gap(services.gaps, learner, question, answer.language, course)
+    return answer
+
+
+def record_gap(
+    gaps: GapQuestions, learner: Learner, question: str, language: str, course: str | None
+) -> None:
+    """Count the unanswered question under the learner's organisation (not their id), for
+    their supervisors' dashboard; a failure is logged, never shown to the learner."""
+    try:
+        gaps.record(question, normalize_question(question), language, course, learner.organisation)
+    except Exception:
+        logger.exception("could not record an unanswered question")
 
 
 def answer_reply(services: ActionServices, learner: Learner, answer: Answer) -> Reply:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from core.i18n import Catalog
 from learning.content import pick
+from learning.dashboard_insight_gaps import GapQuestions
 from learning.journey import Journey
 from learning.repository import Learner, LearnerRepository
 from learning.review import Reviews
@@ -33,6 +34,8 @@ class ActionServices:
             takes seconds to load.
         reviews: Spaced review of missed quiz questions (None: review answers are stale).
         supervision: A supervisor's menu and quick campaigns (None: not set up here).
+        gaps: Unanswered questions by the asker's organisation, for the supervisor dashboard
+            (None: not kept here).
     """
 
     learners: LearnerRepository
@@ -41,6 +44,7 @@ class ActionServices:
     knowledge: Callable[[], Knowledge]
     reviews: Reviews | None = None
     supervision: Supervision | None = None
+    gaps: GapQuestions | None = None
 
     def learner(self, sender_id: str) -> Learner:
         """The learner behind a Rasa sender id (blocking: call it in a worker thread).

@@ -217,6 +217,7 @@ class Container:
     def action_services(self) -> ActionServices:
         """What the Rasa actions need."""
         from actions.services import ActionServices
+        from learning.dashboard_insight_gaps import GapQuestions
         from learning.supervisor import Supervision
 
         return ActionServices(
@@ -226,6 +227,7 @@ class Container:
             knowledge=self.knowledge,
             reviews=self.reviews,
             supervision=Supervision(self.sessions, self.campaigns, self.library, self.catalog),
+            gaps=GapQuestions(self.sessions),
         )
 
     @cached_property

@@ -37,6 +37,8 @@ def build_dashboard(app: Container) -> DashboardServices:
         library=app.library,
         secure_cookies=settings.resolved_public_url.startswith("https://"),
         client_limit=settings.client_limit,
+        campaigns=app.campaigns,
+        uploads=settings.resolved_data_dir / "dashboard_uploads",
     )
 
 

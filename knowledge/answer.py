@@ -172,7 +172,8 @@ class Answerer:
             top = scored[0][1] if scored else 0.0
             if log_gap and self.gaps is not None:
                 self.gaps.record(query.text, learner, course or "", top)
-            return Answer(in_language(DONT_KNOW, learner), learner, False, (), top, tuple(hits))
+            dont_know = in_language(DONT_KNOW, learner)
+            return Answer(dont_know, learner, False, (), top, tuple(hits), gap=True)
         return self._answer(query, learner, scored, hits, texts)
 
     def _windows(

@@ -104,6 +104,8 @@ class Answer:
         citations: Where the text came from (empty when abstaining).
         confidence: The calibrated score compared with the threshold.
         hits: The ranked passages considered (for evaluation and debugging).
+        gap: True when it abstained below the confidence threshold: a question the content
+            does not answer (not an empty one).
     """
 
     text: str
@@ -112,6 +114,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     confidence: float = 0.0
     hits: tuple[Hit, ...] = ()
+    gap: bool = False
 
     @property
     def lesson(self) -> tuple[str, str] | None:

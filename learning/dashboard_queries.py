@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select, union_all
+from sqlalchemy import ColumnElement, and_, case, exists, func, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from learning.campaign_models import OrganisationRow
@@ -145,30 +145,93 @@ def choices(session: Session, actor: Actor) -> Choices:
         query = query.where(reach, column.is_not(None)).group_by(column).order_by(column)
         return [str(value) for value in session.scalars(query.limit(MAX_CHOICES))]
 
+    if actor.reach.everyone:  # every enrollment has a learner: no join (ix_enrollments_course)
+        query = select(EnrollmentRow.course_id).group_by(EnrollmentRow.course_id)
+        courses = [
+            str(c)
+            for c in session.scalars(query.order_by(EnrollmentRow.course_id).limit(MAX_CHOICES))
+        ]
+    else:
+        on = EnrollmentRow.learner_id == LearnerRow.id
+        courses = distinct(EnrollmentRow.course_id, (EnrollmentRow, on))
     return Choices(
         organisations=organisations(session, actor),
         roles=distinct(LearnerRow.role),
-        courses=distinct(
-            EnrollmentRow.course_id, (EnrollmentRow, EnrollmentRow.learner_id == LearnerRow.id)
-        ),
+        courses=courses,
         languages=distinct(LearnerRow.language),
     )
 
 
-def _activity(since: datetime, course: str | None) -> Any:
-    """(learner_id, at) for every dated learning step since `since` (in `course`, if given)."""
-    parts = []
-    for table, at in (
+def _windows(now: datetime) -> list[tuple[datetime, datetime | None]]:
+    """[start, end) of each week of the chart (the last one open: the last 7 days), then the
+    last 30 days."""
+    starts = [now - timedelta(days=7 * (CHART_WEEKS - i)) for i in range(CHART_WEEKS)]
+    ends: list[datetime | None] = [*starts[1:], None]
+    return [*zip(starts, ends, strict=True), (now - timedelta(days=30), None)]
+
+
+def _steps() -> tuple[tuple[Any, Any], ...]:
+    """(table, its time) of each dated learning step: lessons finished, quizzes taken."""
+    return (
         (LessonCompletionRow, LessonCompletionRow.completed_at),
         (QuizAttemptRow, QuizAttemptRow.started_at),
-    ):
-        where = [at >= since] + ([table.course_id == course] if course else [])
-        parts.append(select(table.learner_id.label("learner_id"), at.label("at")).where(*where))
-    return union_all(*parts).subquery("activity")
+    )
 
 
-def _distinct_learners(condition: ColumnElement[bool], learner: Any) -> Any:
-    return func.count(func.distinct(case((condition, learner))))
+def _between(at: Any, start: datetime, end: datetime | None) -> ColumnElement[bool]:
+    return at >= start if end is None else and_(at >= start, at < end)
+
+
+def _active_everyone(session: Session, now: datetime) -> list[int]:
+    """Learners active in each window, over every learner: one small query per window.
+
+    Each window reads only its own rows, by time (ix_*_time), and counts the distinct
+    learners of the UNION of its lessons and quizzes; every learning step has a learner (a
+    foreign key, cascading), so no join is needed.
+    """
+    counts = []
+    for start, end in _windows(now):
+        steps = [select(t.learner_id).where(_between(at, start, end)) for t, at in _steps()]
+        counts.append(select(func.count()).select_from(union(*steps).subquery()).scalar_subquery())
+    return [int(n or 0) for n in session.execute(select(*counts)).one()]
+
+
+def _active_within(
+    session: Session, where: list[ColumnElement[bool]], course: str | None, now: datetime
+) -> list[int]:
+    """Learners active in each window, among the learners `where` selects.
+
+    The learners in scope come first, and each one's steps since the chart's first week
+    (ix_*_learner_time): one row per learner and table with a flag per window, then one per
+    learner, then the sums. A team's cost follows its size, not the organisation's.
+    """
+    windows = _windows(now)
+    since = min(start for start, _ in windows)
+    parts = []
+    for table, at in _steps():
+        on = [table.learner_id == LearnerRow.id, at >= since]
+        if course:
+            on.append(table.course_id == course)
+        flags = [
+            func.max(case((_between(at, start, end), 1), else_=0)).label(f"w{i}")
+            for i, (start, end) in enumerate(windows)
+        ]
+        parts.append(
+            select(table.learner_id.label("learner_id"), *flags)
+            .select_from(LearnerRow)
+            .join(table, and_(*on))
+            .where(*where)
+            .group_by(table.learner_id)
+        )
+    steps = union_all(*parts).subquery("steps")
+    names = [f"w{i}" for i in range(len(windows))]
+    learner = (
+        select(*(func.max(steps.c[name]).label(name) for name in names))
+        .group_by(steps.c.learner_id)
+        .subquery("learner")
+    )
+    sums = select(*(func.coalesce(func.sum(learner.c[name]), 0) for name in names))
+    return [int(n or 0) for n in session.execute(sums).one()]
 
 
 def overview(
@@ -189,23 +252,19 @@ def overview(
     where = visible(session, actor, filters, now)
     course, today = filters.course, now.astimezone(zone).date()
     learners = session.scalar(select(func.count()).select_from(LearnerRow).where(*where)) or 0
+    # Everyone, unfiltered: every row counts, so the figures need no join with `learners`.
+    everyone = actor.reach.everyone and filters == Filters()
 
-    starts = [now - timedelta(days=7 * (CHART_WEEKS - i)) for i in range(CHART_WEEKS)]
-    activity = _activity(min(starts[0], now - timedelta(days=30)), course)
-    at, learner = activity.c.at, activity.c.learner_id
-    bounds = [*starts[1:], None]
-    columns = [
-        _distinct_learners(at >= now - timedelta(days=7), learner),
-        _distinct_learners(at >= now - timedelta(days=30), learner),
-        *(
-            _distinct_learners(at >= start if end is None else and_(at >= start, at < end), learner)
-            for start, end in zip(starts, bounds, strict=True)
-        ),
-    ]
-    joined = activity.join(LearnerRow, LearnerRow.id == learner)
-    active = session.execute(select(*columns).select_from(joined).where(*where)).one()
+    if everyone:
+        windows = _active_everyone(session, now)
+    else:
+        windows = _active_within(session, where, course, now)
+    *weekly, active_30 = windows
 
-    lessons = select(func.count()).select_from(LessonCompletionRow).join(LearnerRow)
+    def scoped(query: Any, learner: Any) -> Any:
+        return query if everyone else query.where(learner.in_(select(LearnerRow.id).where(*where)))
+
+    lessons = select(func.count()).select_from(LessonCompletionRow)
     if course:
         lessons = lessons.where(LessonCompletionRow.course_id == course)
     open_ = EnrollmentRow.completed_at.is_(None)
@@ -216,24 +275,25 @@ def overview(
         func.count(EnrollmentRow.completed_at),
         func.count(case((soon, EnrollmentRow.id))),
         func.count(case((overdue, EnrollmentRow.id))),
-    ).join(LearnerRow, LearnerRow.id == EnrollmentRow.learner_id)
+    ).select_from(EnrollmentRow)
     if course:
         enrollments = enrollments.where(EnrollmentRow.course_id == course)
-    completed, due_soon, late = session.execute(enrollments.where(*where)).one()
-    points = select(func.coalesce(func.sum(PointsRow.points), 0)).join(LearnerRow)
+    completed, due_soon, late = session.execute(scoped(enrollments, EnrollmentRow.learner_id)).one()
+    points = select(func.coalesce(func.sum(PointsRow.points), 0)).select_from(PointsRow)
+    lessons_done = session.scalar(scoped(lessons, LessonCompletionRow.learner_id))
 
     return Overview(
         learners=int(learners),
-        active_7=int(active[0]),
-        active_30=int(active[1]),
-        lessons_completed=int(session.scalar(lessons.where(*where)) or 0),
+        active_7=int(weekly[-1]),
+        active_30=int(active_30),
+        lessons_completed=int(lessons_done or 0),
         courses_completed=int(completed or 0),
-        karma_points=int(session.scalar(points.where(*where)) or 0),
+        karma_points=int(session.scalar(scoped(points, PointsRow.learner_id)) or 0),
         due_soon=int(due_soon or 0),
         overdue=int(late or 0),
         weeks=tuple(
             Week(start.astimezone(zone).date(), int(n))
-            for start, n in zip(starts, active[2:], strict=True)
+            for (start, _), n in zip(_windows(now)[:CHART_WEEKS], weekly, strict=True)
         ),
     )
 

@@ -45,6 +45,8 @@ class LearnerRow(Base):
     __table_args__ = (
         UniqueConstraint("phone", name="uq_learners_phone"),
         UniqueConstraint("telegram_username", name="uq_learners_telegram_username"),
+        # A team's learners by organisation, their ids from the index alone (migration 0009).
+        Index("ix_learners_organisation", "organisation", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -55,7 +57,7 @@ class LearnerRow(Base):
     script: Mapped[str] = mapped_column(String(8), default="native")
     language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    organisation: Mapped[str | None] = mapped_column(String(200), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str | None] = mapped_column(String(200))
     supervisor_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("learners.id", ondelete="SET NULL")
@@ -131,11 +133,15 @@ class LessonCompletionRow(Base):
     __tablename__ = "lesson_completions"
     __table_args__ = (
         UniqueConstraint("learner_id", "course_id", "lesson_id", name="uq_lesson_completion"),
+        # The dashboard's figures (migration 0009): each learner's lessons in time order, and all
+        # lessons in time order.
+        Index("ix_lesson_completions_learner_completed_at", "learner_id", "completed_at"),
+        Index("ix_lesson_completions_completed_at", "completed_at", "learner_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     learner_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+        String(36), ForeignKey("learners.id", ondelete="CASCADE")
     )
     course_id: Mapped[str] = mapped_column(String(64))
     lesson_id: Mapped[str] = mapped_column(String(64))
@@ -149,11 +155,13 @@ class QuizAttemptRow(Base):
     __tablename__ = "quiz_attempts"
     __table_args__ = (
         UniqueConstraint("learner_id", "course_id", "quiz_id", "number", name="uq_quiz_attempt"),
+        Index("ix_quiz_attempts_learner_started_at", "learner_id", "started_at"),
+        Index("ix_quiz_attempts_started_at", "started_at", "learner_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     learner_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+        String(36), ForeignKey("learners.id", ondelete="CASCADE")
     )
     course_id: Mapped[str] = mapped_column(String(64))
     quiz_id: Mapped[str] = mapped_column(String(64))
@@ -188,11 +196,14 @@ class PointsRow(Base):
     """One Karma Points award; the key makes each award happen at most once."""
 
     __tablename__ = "points_ledger"
-    __table_args__ = (UniqueConstraint("learner_id", "key", name="uq_points_key"),)
+    __table_args__ = (
+        UniqueConstraint("learner_id", "key", name="uq_points_key"),
+        Index("ix_points_ledger_learner_points", "learner_id", "points"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     learner_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+        String(36), ForeignKey("learners.id", ondelete="CASCADE")
     )
     key: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(32))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from typing import IO
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from learning.content import Library
+from learning.content import Course, Library
 from learning.models import LearnerRow
 from learning.records import RecordStore
 
@@ -61,40 +63,71 @@ def progress_rows(
     with sessions() as session:
         learners = list(session.scalars(query))
     for learner in learners:
-        base = {
-            "learner_id": learner.id,
-            "name": learner.name or "",
-            "organisation": learner.organisation or "",
-            "role": learner.role or "",
-            "language": learner.language,
-            "karma_points": records.points.total(learner.id),
-        }
+        base = learner_cells(learner, records.points.total(learner.id))
         enrollments = records.enrollments.for_learner(learner.id)
         if not enrollments:
             yield base
         for enrollment in enrollments:
-            course = library.get(enrollment.course_id)
-            lessons = len(course.lessons()) if course else 0
-            quizzes = len(course.modules) if course else 0
-            done = len(records.lessons.completed(learner.id, enrollment.course_id))
-            passed = len(records.attempts.passed_quizzes(learner.id, enrollment.course_id))
-            scores = records.attempts.best_scores(learner.id, enrollment.course_id)
-            certificate = records.certificates.for_course(learner.id, enrollment.course_id)
-            total = lessons + quizzes
-            yield base | {
-                "course_id": enrollment.course_id,
-                "enrolled_at": enrollment.enrolled_at.isoformat(timespec="seconds"),
-                "lessons_done": done,
-                "lessons_total": lessons,
-                "quizzes_passed": passed,
-                "quizzes_total": quizzes,
-                "best_scores": " ".join(f"{q}={s}/{t}" for q, (s, t) in sorted(scores.items())),
-                "progress_percent": round(100 * (done + passed) / total) if total else 0,
-                "completed_at": enrollment.completed_at.isoformat(timespec="seconds")
-                if enrollment.completed_at
-                else "",
-                "certificate_code": certificate.code if certificate else "",
-            }
+            course_id = enrollment.course_id
+            certificate = records.certificates.for_course(learner.id, course_id)
+            yield base | course_cells(
+                library.get(course_id),
+                Taken(
+                    course_id, enrollment.enrolled_at, enrollment.completed_at,
+                    len(records.lessons.completed(learner.id, course_id)),
+                    len(records.attempts.passed_quizzes(learner.id, course_id)),
+                    records.attempts.best_scores(learner.id, course_id),
+                    certificate.code if certificate else "",
+                ),
+            )  # fmt: skip
+
+
+def learner_cells(learner: Any, points: int) -> dict[str, object]:
+    """The learner columns of a report row; `learner` has a learner's id, name, organisation,
+    role and language (a `LearnerRow`, or a result row with those names)."""
+    return {
+        "learner_id": learner.id,
+        "name": learner.name or "",
+        "organisation": learner.organisation or "",
+        "role": learner.role or "",
+        "language": learner.language,
+        "karma_points": points,
+    }
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A learner's record in one course, as the report's course columns show it."""
+
+    course_id: str
+    enrolled_at: datetime
+    completed_at: datetime | None
+    lessons_done: int
+    quizzes_passed: int
+    #: Best (score, total) per finished quiz.
+    best_scores: dict[str, tuple[int, int]]
+    certificate_code: str
+
+
+def course_cells(course: Course | None, taken: Taken) -> dict[str, object]:
+    """The course columns of a report row (totals from the course, 0 for one not loaded)."""
+    lessons = len(course.lessons()) if course else 0
+    quizzes = len(course.modules) if course else 0
+    done, passed, total = taken.lessons_done, taken.quizzes_passed, lessons + quizzes
+    scores = sorted(taken.best_scores.items())
+    completed = taken.completed_at
+    return {
+        "course_id": taken.course_id,
+        "enrolled_at": taken.enrolled_at.isoformat(timespec="seconds"),
+        "lessons_done": done,
+        "lessons_total": lessons,
+        "quizzes_passed": passed,
+        "quizzes_total": quizzes,
+        "best_scores": " ".join(f"{q}={s}/{t}" for q, (s, t) in scores),
+        "progress_percent": round(100 * (done + passed) / total) if total else 0,
+        "completed_at": completed.isoformat(timespec="seconds") if completed else "",
+        "certificate_code": taken.certificate_code,
+    }
 
 
 def write_csv(rows: Iterator[dict[str, object]], out: IO[str]) -> int:

@@ -140,6 +140,16 @@ def _values(entry: Entry, supervisor: str | None) -> dict[str, Any]:
     return values
 
 
+def changes(entry: Entry) -> dict[str, Any]:
+    """The learner columns writing `entry` sets to a new value (all of them for a new learner),
+    for a preview of the import."""
+    stored = entry.stored
+    values = _values(entry, entry.supervisor or (stored.supervisor_id if stored else None))
+    if stored is None:
+        return values
+    return {k: v for k, v in values.items() if getattr(stored, k) != v}
+
+
 def _prepare(part: Sequence[Entry], plan: Plan, written: set[str], now: datetime) -> _Chunk:
     """The chunk's inserts and updates. New learners are inserted in file order, before the
     updates, so a supervisor new in this chunk can be named by the rows after it."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount, Route
 
+from connectors.dashboard.campaign_pages import campaign_routes
+from connectors.dashboard.insight import insight_routes
 from connectors.dashboard.pages import Pages
+from connectors.dashboard.roster_pages import roster_routes
 from connectors.dashboard.services import DashboardServices
 from connectors.dashboard.signin import SignIn
 
@@ -29,6 +32,9 @@ def dashboard_routes(services: DashboardServices) -> list[BaseRoute]:
                 Route("/signin/{token:str}", signin.link, methods=["GET"]),
                 Route("/signin/{token:str}", signin.redeem, methods=["POST"]),
                 Route("/signout", signin.sign_out, methods=["POST"]),
+                *campaign_routes(services),
+                *insight_routes(services),
+                *roster_routes(services),
             ],
         )
     ]

@@ -115,14 +115,14 @@ class FormTooLarge(Exception):
     """The form body is over `MAX_FORM_BYTES`."""
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """A URL-encoded form body (first value of each field), capped at `MAX_FORM_BYTES`.
+async def read_form(request: Request, cap: int = MAX_FORM_BYTES) -> dict[str, str]:
+    """A URL-encoded form body (first value of each field), capped at `cap` bytes.
 
     Raises:
         FormTooLarge: when the body is over the cap.
     """
     try:
-        body = await read_body(request, MAX_FORM_BYTES)
+        body = await read_body(request, cap)
     except BodyTooLarge:
         raise FormTooLarge from None
     fields: dict[str, str] = {}

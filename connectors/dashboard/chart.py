@@ -65,3 +65,53 @@ def bar_chart(points: Sequence[tuple[str, int]], label_every: int = 3) -> BarCha
             )
         )
     return BarChart(WIDTH, HEIGHT, baseline, tuple(bars))
+
+
+#: A funnel's rows: their height, and the room left of the bars for their labels.
+ROW, LABEL_ROOM, VALUE_ROOM = 34, 150, 70
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of a funnel: a horizontal bar from `x`, its key, label and value."""
+
+    key: str
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def middle(self) -> float:
+        """The row's vertical centre (where its label and value are written)."""
+        return self.y + self.height / 2
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Horizontal bars in a `width` × `height` space, each scaled to the first (widest) step."""
+
+    width: int
+    height: int
+    steps: tuple[Step, ...]
+
+
+def funnel_chart(steps: Sequence[tuple[str, str, int]]) -> Funnel:
+    """Rows for (key, label, count) steps, as wide as their share of the largest count."""
+    room = WIDTH - LABEL_ROOM - VALUE_ROOM
+    top = max((value for _, _, value in steps), default=0) or 1
+    rows = tuple(
+        Step(
+            key=key,
+            label=label,
+            value=value,
+            x=LABEL_ROOM,
+            y=round(index * ROW + ROW * 0.15, 2),
+            width=round(room * max(value, 0) / top, 2),
+            height=round(ROW * 0.7, 2),
+        )
+        for index, (key, label, value) in enumerate(steps)
+    )
+    return Funnel(WIDTH, ROW * len(rows), rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from connectors.dashboard.auth import SESSION_COOKIE, Keys, clear_cookies
 from connectors.dashboard.render import with_language
 from connectors.dashboard.text import url_language
-from learning.campaigns import Actor
+from learning.campaigns import Actor, Campaigns
 from learning.content import Library
 from learning.dashboard_access import DashboardAccess
 from learning.models import utcnow
@@ -33,6 +34,9 @@ class DashboardServices:
         secure_cookies: Mark cookies Secure (the public URL is https).
         client_limit: Sign-in requests per client address (`limits` notation).
         clock: The current time.
+        campaigns: The campaign service (the campaign pages make one on `sessions` if None).
+        uploads: Where roster uploads wait for their Apply button (the data directory's
+            `dashboard_uploads`; a temporary directory if None).
     """
 
     access: DashboardAccess
@@ -43,6 +47,8 @@ class DashboardServices:
     secure_cookies: bool = False
     client_limit: str = "120/minute"
     clock: Clock = utcnow
+    campaigns: Campaigns | None = None
+    uploads: Path | None = None
 
     def keys(self) -> Keys:
         """Cookie and CSRF keys; a signed cookie is honoured as long as a session lasts."""

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 import learning.campaign_models  # registers the campaign tables on Base
 import learning.channel_models  # registers the channel tables on Base
+import learning.dashboard_insight_gaps  # registers the dashboard's gap questions
 import learning.dashboard_models  # noqa: F401  # registers the dashboard's sign-in tables
 from learning.models import Base
 

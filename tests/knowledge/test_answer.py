@@ -53,8 +53,10 @@ def test_unanswerable_questions_abstain_and_are_logged(make_kb: MakeKB) -> None:
     for _ in range(2):
         answer = kb.ask("What are the pension rules for retired army officers?")
         assert not answer.confident and answer.text == DONT_KNOW["en"] and not answer.citations
+        assert answer.gap  # the actions count it for the dashboard too
     hindi = kb.ask("छुट्टी के नियम क्या हैं?")
     assert not hindi.confident and hindi.language == "hi"
+    assert not kb.ask("?!").gap  # nothing asked: not a gap
     gaps = kb.unanswered()
     assert gaps[0].count == 2 and "pension" in gaps[0].question
     assert gaps[1].languages == "hi"

@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import learning.channel_models  # the channel tables are on Base too
+import learning.dashboard_insight_gaps  # and the dashboard's gap questions
 import learning.dashboard_models  # noqa: F401  # and the dashboard's sign-in tables
 from core.settings import PROJECT_ROOT
 from learning import db
@@ -28,9 +29,9 @@ def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None:
     tables = set(sa.inspect(engine).get_table_names())
     assert {"learners", "channel_links", "enrollments", "outbox", "alembic_version"} <= tables
     assert {"processed_updates", "button_keys", "outbound_messages", "opt_events"} <= tables
-    assert {"dashboard_links", "dashboard_sessions"} <= tables
+    assert {"dashboard_links", "dashboard_sessions", "gap_questions"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0009"
     engine.dispose()
 
 

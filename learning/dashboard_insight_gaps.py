@@ -1,0 +1,177 @@
+"""Questions the knowledge base could not answer, kept by organisation for the dashboard.
+
+The knowledge base keeps its own log for content owners (knowledge/gaps.py, a file beside the
+index). The dashboard needs to know *whose* team asked, and must show a supervisor only what
+their own subtree asked, so the action that asked also records the question here, in the
+learner store, with the asker's organisation (never their id): one row per normalised text,
+language, course and organisation, counted (migration 0008). The table cannot grow without
+bound: beyond `MAX_ROWS` the least recently asked rows go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, DateTime, Integer, String, delete, func, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from learning.campaigns import Actor
+from learning.dashboard_queries import Filters, visible
+from learning.models import Base, aware, utcnow
+from learning.organisations import subtree_names
+
+#: Distinct (question, language, course, organisation) rows kept.
+MAX_ROWS = 50_000
+#: Grouped questions a page shows at the most.
+GAPS_SHOWN = 100
+_MAX_CHARS = 500
+
+
+class GapQuestionRow(Base):
+    """An unanswered question, counted per language, course and the asker's organisation."""
+
+    __tablename__ = "gap_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: SHA-256 of (normalized, language, course, organisation): the row's natural key.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    normalized: Mapped[str] = mapped_column(String(_MAX_CHARS))
+    question: Mapped[str] = mapped_column(String(_MAX_CHARS))
+    language: Mapped[str] = mapped_column(String(16))
+    #: The course the learner was taking when they asked ('' for none).
+    course: Mapped[str] = mapped_column(String(64))
+    #: The asker's organisation when they asked (None: they had none; only admins see it).
+    organisation: Mapped[str | None] = mapped_column(String(200), index=True)
+    count: Mapped[int] = mapped_column(Integer)
+    first_asked: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_asked: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class GapQuestions:
+    """Records unanswered questions with the asker's organisation.
+
+    Args:
+        sessions: The learner store.
+        clock: The current time.
+        max_rows: Rows kept; the least recently asked go first.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime] = utcnow,
+        max_rows: int = MAX_ROWS,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._max_rows = max(1, max_rows)
+
+    def record(
+        self,
+        question: str,
+        normalized: str,
+        language: str,
+        course: str | None,
+        organisation: str | None,
+    ) -> None:
+        """Count one unanswered question (an empty `normalized` key is ignored)."""
+        normalized = normalized[:_MAX_CHARS]
+        if not normalized:
+            return
+        parts = (normalized, language, course or "", organisation or "")
+        key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+        now = self._clock()
+        values = {"key": key, "normalized": normalized, "question": question.strip()[:_MAX_CHARS],
+                  "language": language, "course": course or "", "organisation": organisation,
+                  "count": 1, "first_asked": now, "last_asked": now}  # fmt: skip
+        with self._sessions.begin() as session:
+            dialect = session.get_bind().dialect.name
+            insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            statement = insert(GapQuestionRow).values(**values)
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["key"],
+                    set_={
+                        "count": GapQuestionRow.count + 1,
+                        "last_asked": now,
+                        "question": statement.excluded.question,
+                    },
+                )
+            )
+            self._prune(session)
+
+    def _prune(self, session: Session) -> None:
+        rows = session.scalar(select(func.count()).select_from(GapQuestionRow)) or 0
+        if rows > self._max_rows:
+            oldest = select(GapQuestionRow.id).order_by(GapQuestionRow.last_asked)
+            ids = list(session.scalars(oldest.limit(rows - self._max_rows)))
+            session.execute(delete(GapQuestionRow).where(GapQuestionRow.id.in_(ids)))
+
+
+@dataclass(frozen=True)
+class GapLine:
+    """A question asked (in one language) by the actor's learners, how often and when last."""
+
+    question: str
+    language: str
+    count: int
+    last_asked: datetime
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """The most asked unanswered questions, and how many there are in all."""
+
+    lines: tuple[GapLine, ...]
+    questions: int
+    asked: int
+
+
+def _scope(actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
+    """Conditions on gap rows for the actor's reach and the page's filters."""
+    row = GapQuestionRow
+    where: list[ColumnElement[bool]] = [true()]
+    if not actor.reach.everyone:
+        where.append(row.organisation.in_(subtree_names(actor.reach.root or "")))
+    if filters.organisation:
+        where.append(row.organisation.in_(subtree_names(filters.organisation)))
+    if filters.course:
+        where.append(row.course == filters.course)
+    if filters.language:
+        where.append(row.language == filters.language.split("-")[0])
+    return where
+
+
+def gaps(
+    session: Session, actor: Actor, filters: Filters, now: datetime, limit: int = GAPS_SHOWN
+) -> Gaps:
+    """The unanswered questions of the actor's learners, most asked first.
+
+    Grouped by normalised text and language; the role filter does not apply (gap rows carry
+    no role).
+
+    Raises:
+        OutOfScope: as `learning.dashboard_queries.visible` (the same check, the same 404).
+    """
+    visible(session, actor, filters, now)  # the one scope check: refuses an org out of reach
+    row, where = GapQuestionRow, _scope(actor, filters)
+    asked, last = func.sum(row.count).label("asked"), func.max(row.last_asked)
+    grouped = (
+        select(func.max(row.question), row.language, asked, last)
+        .where(*where)
+        .group_by(row.normalized, row.language)
+    )
+    top = grouped.order_by(asked.desc(), last.desc(), row.language).limit(limit)
+    lines = tuple(
+        GapLine(str(question), str(language), int(count), aware(when) or now)
+        for question, language, count, when in session.execute(top)
+    )
+    every = grouped.subquery()
+    totals = select(func.count(), func.coalesce(func.sum(every.c.asked), 0)).select_from(every)
+    questions, total = session.execute(totals).one()
+    return Gaps(lines, int(questions), int(total))
