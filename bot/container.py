@@ -104,13 +104,16 @@ class Container:
     @cached_property
     def records(self) -> RecordStore:
         """The learner-record store, with the configured sinks and Karma Points rules."""
+        from zoneinfo import ZoneInfo
+
         from learning.records import PointsRules, RecordStore
 
         settings = self.settings
         rules = PointsRules(
             settings.points_lesson, settings.points_quiz_passed, settings.points_course_completed
         )
-        return RecordStore(self.sessions, sinks=settings.sync_sinks, points=rules)
+        zone = ZoneInfo(settings.timezone)
+        return RecordStore(self.sessions, sinks=settings.sync_sinks, points=rules, zone=zone)
 
     @cached_property
     def library(self) -> Library:

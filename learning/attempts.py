@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from learning.activity import record_step
 from learning.events import LearningEvent
 from learning.models import QuizAnswerRow, QuizAttemptRow, new_id
 from learning.points import PointsLedger
@@ -70,12 +72,14 @@ class QuizAttempts:
         outbox: Queues answer and result events in the same transaction.
         points: Awards a passed quiz's points in the same transaction.
         clock: When attempts start and finish.
+        zone: The deployment's time zone (the dashboard's weeks, learning/activity.py).
     """
 
     sessions: sessionmaker[Session]
     outbox: OutboxWriter
     points: PointsLedger
     clock: Clock
+    zone: tzinfo = UTC
 
     def start(
         self,
@@ -102,7 +106,8 @@ class QuizAttempts:
                 )
                 or 0
             )
-            insert_once(
+            started = self.clock()
+            new = insert_once(
                 session,
                 QuizAttemptRow,
                 {
@@ -116,9 +121,11 @@ class QuizAttempts:
                     "score": 0,
                     "total": len(layout),
                     "language": language,
-                    "started_at": self.clock(),
+                    "started_at": started,
                 },
             )
+            if new:
+                record_step(session, self.zone, learner_id, course_id, started, lesson=False)
             row = session.scalars(
                 select(QuizAttemptRow).filter_by(
                     learner_id=learner_id, course_id=course_id, quiz_id=quiz_id, number=number

@@ -69,7 +69,8 @@ class SendRow(Base):
     __table_args__ = (
         UniqueConstraint("key", name="uq_send_key"),
         Index("ix_sends_due", "status", "not_before"),
-        Index("ix_sends_campaign", "campaign_id", "status"),
+        # Extended by migration 0011: the campaign report's learners and send times.
+        Index("ix_sends_campaign", "campaign_id", "status", "learner_id", "sent_at"),
         Index("ix_sends_learner", "learner_id", "sent_at"),
     )
 

@@ -5,9 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import (
+    ColumnElement,
+    Interval,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from learning.campaign_models import SendRow
 from learning.channel_models import OutboundMessageRow
@@ -78,42 +90,85 @@ def _count(report: CampaignReport, status: str, reason: str | None, n: int) -> N
 
 
 def _receipts(session: Session, campaign_id: str) -> tuple[int, int, int]:
-    learners = func.count(func.distinct(OutboundMessageRow.learner_id))
-    base = select(learners).where(OutboundMessageRow.campaign_id == campaign_id)
-    reached = or_(
+    """Learners whose message was delivered, read, and accepted then reported failed: one scan
+    of the campaign's messages."""
+
+    def learners(*when: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.count(func.distinct(case((and_(*when), OutboundMessageRow.learner_id))))
+
+    reached = or_(  # a read implies delivery
         OutboundMessageRow.delivered_at.is_not(None), OutboundMessageRow.read_at.is_not(None)
     )
-    delivered = session.scalar(base.where(reached)) or 0  # a read implies delivery
-    read = session.scalar(base.where(OutboundMessageRow.read_at.is_not(None))) or 0
     accepted = ~OutboundMessageRow.message_id.startswith("failed:")  # refused ones: see sends
-    failed = session.scalar(base.where(OutboundMessageRow.failed_at.is_not(None), accepted))
-    return delivered, read, failed or 0
+    delivered, read, failed = session.execute(
+        select(
+            learners(reached),
+            learners(OutboundMessageRow.read_at.is_not(None)),
+            learners(OutboundMessageRow.failed_at.is_not(None), accepted),
+        ).where(OutboundMessageRow.campaign_id == campaign_id)
+    ).one()
+    return int(delivered or 0), int(read or 0), int(failed or 0)
 
 
 def _conversion(
     session: Session, campaign_id: str, days: int, course: str | None
 ) -> tuple[int, int]:
-    """Learners who completed a lesson, and a course, within `days` after their first message
-    (the window is checked here: date arithmetic differs between SQLite and PostgreSQL)."""
-    sent = (
-        select(SendRow.learner_id, func.min(SendRow.sent_at).label("sent_at"))
-        .where(SendRow.campaign_id == campaign_id, SendRow.status == "sent")
-        .group_by(SendRow.learner_id)
-        .subquery()
-    )
-    found: list[int] = []
-    for table in (LessonCompletionRow, EnrollmentRow):
-        when = [table.learner_id == sent.c.learner_id, table.completed_at >= sent.c.sent_at]
+    """Learners who completed a lesson, and a course, from their first message of the campaign
+    until `days` after it (both ends included).
+
+    Counted from the completions between the campaign's first message and `days` after its last
+    (lessons by `(completed_at, learner_id)`, courses by `(course_id, completed_at)` when the
+    campaign names one), each checked against its learner's first message by a probe of
+    `sends (campaign_id, status, learner_id, sent_at)`: the work follows the completions in the
+    window, not the learners sent to."""
+    sent = (SendRow.campaign_id == campaign_id, SendRow.status == "sent")
+    first_sent, last_sent = session.execute(
+        select(func.min(SendRow.sent_at), func.max(SendRow.sent_at)).where(*sent)
+    ).one()
+    last = aware(last_sent)
+    if first_sent is None or last is None:
+        return 0, 0
+    dialect = session.get_bind().dialect.name
+    earlier = aliased(SendRow)
+
+    def converted(table: type[LessonCompletionRow] | type[EnrollmentRow]) -> int:
+        first = ~exists().where(
+            earlier.campaign_id == campaign_id,
+            earlier.status == "sent",
+            earlier.learner_id == SendRow.learner_id,
+            earlier.sent_at < SendRow.sent_at,
+        )
+        window = exists().where(
+            *sent,
+            SendRow.learner_id == table.learner_id,
+            SendRow.sent_at <= table.completed_at,
+            table.completed_at <= _later(SendRow.sent_at, days, dialect),
+            first,
+        )
+        when = [
+            table.completed_at >= first_sent,
+            table.completed_at <= last + timedelta(days=days),
+            window,
+        ]
         if course:
             when.append(table.course_id == course)
-        rows = session.execute(
-            select(sent.c.learner_id, sent.c.sent_at, table.completed_at).join(table, and_(*when))
-        )
-        window = timedelta(days=days)
-        found.append(len({lid for lid, at, done in rows if _within(at, done, window)}))
-    return found[0], found[1]
+        found = session.scalar(select(func.count(func.distinct(table.learner_id))).where(*when))
+        return int(found or 0)
+
+    return converted(LessonCompletionRow), converted(EnrollmentRow)
 
 
-def _within(sent_at: datetime | None, done: datetime | None, window: timedelta) -> bool:
-    start, end = aware(sent_at), aware(done)
-    return start is not None and end is not None and end - start <= window
+def _later(
+    moment: SQLColumnExpression[datetime | None], days: int, dialect: str
+) -> ColumnElement[Any]:
+    """`moment` plus exactly `days` × 24 hours, comparable with stored times in SQL.
+
+    PostgreSQL: hours, not days, so that no daylight-saving change of the session's time zone
+    stretches the window. SQLite stores SQLAlchemy's text, "YYYY-MM-DD HH:MM:SS.ffffff" (naive
+    UTC): `datetime()` shifts the whole seconds and drops the fraction, so the stored fraction
+    is appended again and text comparison stays exact to the microsecond.
+    """
+    if dialect == "postgresql":
+        return moment + cast(f"{24 * days} hours", Interval)
+    shifted = func.datetime(func.substr(moment, 1, 19), f"{days:+d} days")
+    return shifted.concat(func.substr(moment, 20))

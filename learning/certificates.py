@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from learning.activity import course_completed
 from learning.events import LearningEvent
 from learning.models import CertificateRow, EnrollmentRow, LearnerRow, aware
 from learning.points import PointsLedger
@@ -109,13 +110,15 @@ class Certificates:
             The certificate (None while held) and the points this call awarded.
         """
         with self.sessions.begin() as session:
-            session.execute(
+            completed = session.execute(
                 update(EnrollmentRow)
                 .filter_by(
                     learner_id=event.learner_id, course_id=event.course_id, completed_at=None
                 )
                 .values(completed_at=event.timestamp)
             )
+            if completed.rowcount:  # type: ignore[attr-defined]
+                course_completed(session, event.learner_id, event.course_id)
             certificate = None
             if learner_name is not None:
                 certificate = self._issue(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from learning.activity import record_step
 from learning.events import LearningEvent
 from learning.models import LessonCompletionRow
 from learning.points import PointsLedger
@@ -21,11 +23,13 @@ class LessonCompletions:
         sessions: The record database.
         outbox: Queues the completion's events in the same transaction.
         points: Awards the lesson's points in the same transaction.
+        zone: The deployment's time zone (the dashboard's weeks, learning/activity.py).
     """
 
     sessions: sessionmaker[Session]
     outbox: OutboxWriter
     points: PointsLedger
+    zone: tzinfo = UTC
 
     def complete(self, event: LearningEvent, progress: LearningEvent | None) -> int | None:
         """Record a lesson completion and its events.
@@ -52,6 +56,8 @@ class LessonCompletions:
             )
             if not new:
                 return None
+            record_step(session, self.zone, event.learner_id, event.course_id, event.timestamp,
+                        lesson=True)  # fmt: skip
             self.outbox.emit(session, event, progress)
             return self.points.award(
                 session, event.learner_id, "lesson", f"lesson:{event.course_id}:{event.lesson_id}"

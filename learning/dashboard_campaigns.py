@@ -110,7 +110,7 @@ def sends_over_time(session: Session, campaign_id: str, zone: tzinfo) -> Timelin
     unit, bounds = _bounds(first, last, zone)
     utc = [moment.astimezone(UTC) for moment in bounds]  # SQLite compares stored UTC text
     columns = [
-        func.count(case((and_(SendRow.sent_at >= start, SendRow.sent_at < end), SendRow.id)))
+        func.count(case((and_(SendRow.sent_at >= start, SendRow.sent_at < end), 1)))
         for start, end in pairwise(utc)
     ]
     counts = session.execute(select(*columns).where(sent)).one()

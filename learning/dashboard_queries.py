@@ -7,8 +7,10 @@ admin everyone (learning/organisations.py). Every figure is a COUNT or SUM in th
 never a loop over learners in Python, so the page costs the same few queries at any size.
 
 "Active" means learning: finishing a lesson or taking a quiz (an enrollment alone is not: the
-roster creates mandatory ones). Both leave dated rows, so the same definition gives the last 7
-and 30 days and the weekly chart, whose last bar is the last 7 days.
+roster creates mandatory ones). Every such step updates the learner's rollups as it is written
+(learning/activity.py): the last 7 and 30 days are counted from the last step, and the weekly
+chart, by calendar week in the deployment's time zone (the last bar is the current week, so far),
+from each learner's active weeks. The figures read one rollup row per learner in scope.
 """
 
 from __future__ import annotations
@@ -17,24 +19,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select, union, union_all
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from learning.activity import chart_counts, chart_sums, week_of, week_start
+from learning.activity_models import CourseStatsRow, LearnerStatsRow
 from learning.campaign_models import OrganisationRow
 from learning.campaigns import Actor
 from learning.cohort import Cohort, conditions
-from learning.models import (
-    EnrollmentRow,
-    LearnerRow,
-    LessonCompletionRow,
-    PointsRow,
-    QuizAttemptRow,
-)
+from learning.models import EnrollmentRow, LearnerRow
 from learning.organisations import in_reach, subtree_names
 
 #: Mandatory courses due within this many days count as "due soon".
 DUE_SOON_DAYS = 14
-#: Weeks of activity in the chart (rolling 7-day windows ending now).
+#: Weeks of activity in the chart (calendar weeks, the last one the current week).
 CHART_WEEKS = 12
 #: Filter choices listed at most (a filter value can still be typed into the URL).
 MAX_CHOICES = 500
@@ -56,7 +54,7 @@ class Filters:
 
 @dataclass(frozen=True)
 class Week:
-    """Learners active in the 7 days from `start` (a date in the deployment's time zone)."""
+    """Learners active in the calendar week from Monday `start` (in the deployment's zone)."""
 
     start: date
     active: int
@@ -135,103 +133,68 @@ def visible(
 
 
 def choices(session: Session, actor: Actor) -> Choices:
-    """Filter values present among the learners in the actor's reach (not narrowed by filters)."""
-    reach: Any = in_reach(actor.reach)
+    """Filter values present among the learners in the actor's reach (not narrowed by filters).
 
-    def distinct(column: Any, *join: Any) -> list[str]:
-        query = select(column).select_from(LearnerRow)
-        for target, on in join:
-            query = query.join(target, on)
-        query = query.where(reach, column.is_not(None)).group_by(column).order_by(column)
-        return [str(value) for value in session.scalars(query.limit(MAX_CHOICES))]
+    Roles and languages come from one pass over the learners in reach, from an index alone
+    (ix_learners_role for everyone, ix_learners_organisation for a team).
+    """
+    reach: Any = in_reach(actor.reach)
+    pairs = session.execute(
+        select(LearnerRow.role, LearnerRow.language)
+        .where(reach)
+        .group_by(LearnerRow.role, LearnerRow.language)
+    ).all()
+
+    def present(values: set[Any]) -> list[str]:
+        return sorted(str(v) for v in values if v is not None)[:MAX_CHOICES]
 
     if actor.reach.everyone:  # every enrollment has a learner: no join (ix_enrollments_course)
-        query = select(EnrollmentRow.course_id).group_by(EnrollmentRow.course_id)
-        courses = [
-            str(c)
-            for c in session.scalars(query.order_by(EnrollmentRow.course_id).limit(MAX_CHOICES))
-        ]
-    else:
+        query = select(EnrollmentRow.course_id)
+    else:  # from the learners in reach, their enrollments (ix_enrollments_learner_due)
         on = EnrollmentRow.learner_id == LearnerRow.id
-        courses = distinct(EnrollmentRow.course_id, (EnrollmentRow, on))
+        query = select(EnrollmentRow.course_id).select_from(LearnerRow).join(EnrollmentRow, on)
+        query = query.where(reach)
+    query = query.group_by(EnrollmentRow.course_id).order_by(EnrollmentRow.course_id)
+    courses = session.scalars(query.limit(MAX_CHOICES))
     return Choices(
         organisations=organisations(session, actor),
-        roles=distinct(LearnerRow.role),
-        courses=courses,
-        languages=distinct(LearnerRow.language),
+        roles=present({role for role, _ in pairs}),
+        courses=[str(c) for c in courses],
+        languages=present({language for _, language in pairs}),
     )
 
 
-def _windows(now: datetime) -> list[tuple[datetime, datetime | None]]:
-    """[start, end) of each week of the chart (the last one open: the last 7 days), then the
-    last 30 days."""
-    starts = [now - timedelta(days=7 * (CHART_WEEKS - i)) for i in range(CHART_WEEKS)]
-    ends: list[datetime | None] = [*starts[1:], None]
-    return [*zip(starts, ends, strict=True), (now - timedelta(days=30), None)]
+def _sums(stats: Any, now: datetime, first_week: int) -> list[Any]:
+    """Sums over rollup rows: active in the last 7 and 30 days, lessons, courses, the chart."""
+    last = stats.last_active_at
+
+    def total(value: Any) -> Any:
+        return func.coalesce(func.sum(value), 0)
+
+    def since(days: int) -> Any:
+        return total(case((last >= now - timedelta(days=days), 1), else_=0))
+
+    chart = chart_sums(stats, first_week, CHART_WEEKS)
+    return [since(7), since(30), total(stats.lessons_completed),
+            total(stats.courses_completed), *chart]  # fmt: skip
 
 
-def _steps() -> tuple[tuple[Any, Any], ...]:
-    """(table, its time) of each dated learning step: lessons finished, quizzes taken."""
-    return (
-        (LessonCompletionRow, LessonCompletionRow.completed_at),
-        (QuizAttemptRow, QuizAttemptRow.started_at),
-    )
-
-
-def _between(at: Any, start: datetime, end: datetime | None) -> ColumnElement[bool]:
-    return at >= start if end is None else and_(at >= start, at < end)
-
-
-def _active_everyone(session: Session, now: datetime) -> list[int]:
-    """Learners active in each window, over every learner: one small query per window.
-
-    Each window reads only its own rows, by time (ix_*_time), and counts the distinct
-    learners of the UNION of its lessons and quizzes; every learning step has a learner (a
-    foreign key, cascading), so no join is needed.
-    """
-    counts = []
-    for start, end in _windows(now):
-        steps = [select(t.learner_id).where(_between(at, start, end)) for t, at in _steps()]
-        counts.append(select(func.count()).select_from(union(*steps).subquery()).scalar_subquery())
-    return [int(n or 0) for n in session.execute(select(*counts)).one()]
-
-
-def _active_within(
-    session: Session, where: list[ColumnElement[bool]], course: str | None, now: datetime
-) -> list[int]:
-    """Learners active in each window, among the learners `where` selects.
-
-    The learners in scope come first, and each one's steps since the chart's first week
-    (ix_*_learner_time): one row per learner and table with a flag per window, then one per
-    learner, then the sums. A team's cost follows its size, not the organisation's.
-    """
-    windows = _windows(now)
-    since = min(start for start, _ in windows)
-    parts = []
-    for table, at in _steps():
-        on = [table.learner_id == LearnerRow.id, at >= since]
-        if course:
-            on.append(table.course_id == course)
-        flags = [
-            func.max(case((_between(at, start, end), 1), else_=0)).label(f"w{i}")
-            for i, (start, end) in enumerate(windows)
-        ]
-        parts.append(
-            select(table.learner_id.label("learner_id"), *flags)
-            .select_from(LearnerRow)
-            .join(table, and_(*on))
-            .where(*where)
-            .group_by(table.learner_id)
-        )
-    steps = union_all(*parts).subquery("steps")
-    names = [f"w{i}" for i in range(len(windows))]
-    learner = (
-        select(*(func.max(steps.c[name]).label(name) for name in names))
-        .group_by(steps.c.learner_id)
-        .subquery("learner")
-    )
-    sums = select(*(func.coalesce(func.sum(learner.c[name]), 0) for name in names))
-    return [int(n or 0) for n in session.execute(sums).one()]
+def _due(
+    session: Session, where: list[ColumnElement[bool]] | None, course: str | None, today: date
+) -> tuple[int, int]:
+    """Open enrollments due in the next `DUE_SOON_DAYS` days, and overdue (ix_enrollments_due);
+    `where` None: every learner's."""
+    due, soon = EnrollmentRow.due_on, today + timedelta(days=DUE_SOON_DAYS)
+    query = select(
+        func.count(case((due >= today, EnrollmentRow.id))),
+        func.count(case((due < today, EnrollmentRow.id))),
+    ).where(due <= soon, EnrollmentRow.completed_at.is_(None))
+    if course:
+        query = query.where(EnrollmentRow.course_id == course)
+    if where is not None:
+        query = query.where(EnrollmentRow.learner_id.in_(select(LearnerRow.id).where(*where)))
+    due_soon, overdue = session.execute(query).one()
+    return int(due_soon or 0), int(overdue or 0)
 
 
 def overview(
@@ -244,56 +207,53 @@ def overview(
         actor: Who is looking (their reach bounds every figure).
         filters: The page's filters.
         now: The current time (aware; compared with stored UTC times).
-        zone: The deployment's time zone: what "today" is for due dates, and week labels.
+        zone: The deployment's time zone: what "today" is for due dates, and the weeks.
 
     Raises:
         OutOfScope: see `visible`.
     """
     where = visible(session, actor, filters, now)
-    course, today = filters.course, now.astimezone(zone).date()
-    learners = session.scalar(select(func.count()).select_from(LearnerRow).where(*where)) or 0
-    # Everyone, unfiltered: every row counts, so the figures need no join with `learners`.
+    # Everyone, unfiltered: every rollup row counts, so the figures need no join with `learners`.
     everyone = actor.reach.everyone and filters == Filters()
+    return _overview(session, filters, where, everyone, now, zone)
 
+
+def _overview(
+    session: Session, filters: Filters, where: list[ColumnElement[bool]],
+    everyone: bool, now: datetime, zone: tzinfo,
+) -> Overview:  # fmt: skip
+    course, today = filters.course, now.astimezone(zone).date()
+    first_week = week_of(now, zone) - CHART_WEEKS + 1
+    points = func.coalesce(func.sum(LearnerStatsRow.points), 0)
     if everyone:
-        windows = _active_everyone(session, now)
+        learners = session.scalar(select(func.count()).select_from(LearnerRow)) or 0
+        sums = select(points, *_sums(LearnerStatsRow, now, first_week))
+        figures: list[Any] = list(session.execute(sums).one())
     else:
-        windows = _active_within(session, where, course, now)
-    *weekly, active_30 = windows
-
-    def scoped(query: Any, learner: Any) -> Any:
-        return query if everyone else query.where(learner.in_(select(LearnerRow.id).where(*where)))
-
-    lessons = select(func.count()).select_from(LessonCompletionRow)
-    if course:
-        lessons = lessons.where(LessonCompletionRow.course_id == course)
-    open_ = EnrollmentRow.completed_at.is_(None)
-    soon = and_(open_, EnrollmentRow.due_on >= today,
-                EnrollmentRow.due_on <= today + timedelta(days=DUE_SOON_DAYS))  # fmt: skip
-    overdue = and_(open_, EnrollmentRow.due_on < today)
-    enrollments = select(
-        func.count(EnrollmentRow.completed_at),
-        func.count(case((soon, EnrollmentRow.id))),
-        func.count(case((overdue, EnrollmentRow.id))),
-    ).select_from(EnrollmentRow)
-    if course:
-        enrollments = enrollments.where(EnrollmentRow.course_id == course)
-    completed, due_soon, late = session.execute(scoped(enrollments, EnrollmentRow.learner_id)).one()
-    points = select(func.coalesce(func.sum(PointsRow.points), 0)).select_from(PointsRow)
-    lessons_done = session.scalar(scoped(lessons, LessonCompletionRow.learner_id))
+        stats: Any = LearnerStatsRow
+        query = select(func.count(LearnerRow.id), points).select_from(LearnerRow)
+        query = query.outerjoin(LearnerStatsRow, LearnerStatsRow.learner_id == LearnerRow.id)
+        if course:
+            stats = aliased(CourseStatsRow)
+            on = and_(stats.learner_id == LearnerRow.id, stats.course_id == course)
+            query = query.outerjoin(stats, on)
+        query = query.add_columns(*_sums(stats, now, first_week)).where(*where)
+        learners, *figures = session.execute(query).one()
+    karma, active_7, active_30, lessons_done, courses_done, *weekly = figures
+    due_soon, overdue = _due(session, None if everyone else where, course, today)
 
     return Overview(
-        learners=int(learners),
-        active_7=int(weekly[-1]),
-        active_30=int(active_30),
+        learners=int(learners or 0),
+        active_7=int(active_7 or 0),
+        active_30=int(active_30 or 0),
         lessons_completed=int(lessons_done or 0),
-        courses_completed=int(completed or 0),
-        karma_points=int(session.scalar(scoped(points, PointsRow.learner_id)) or 0),
-        due_soon=int(due_soon or 0),
-        overdue=int(late or 0),
+        courses_completed=int(courses_done or 0),
+        karma_points=int(karma or 0),
+        due_soon=due_soon,
+        overdue=overdue,
         weeks=tuple(
-            Week(start.astimezone(zone).date(), int(n))
-            for (start, _), n in zip(_windows(now)[:CHART_WEEKS], weekly, strict=True)
+            Week(week_start(first_week + i), n)
+            for i, n in enumerate(chart_counts(weekly, CHART_WEEKS))
         ),
     )
 

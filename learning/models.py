@@ -45,8 +45,10 @@ class LearnerRow(Base):
     __table_args__ = (
         UniqueConstraint("phone", name="uq_learners_phone"),
         UniqueConstraint("telegram_username", name="uq_learners_telegram_username"),
-        # A team's learners by organisation, their ids from the index alone (migration 0009).
-        Index("ix_learners_organisation", "organisation", "id"),
+        # A team's learners by organisation, their ids (migration 0009), roles and languages
+        # (0010) from the index alone; everyone's roles and languages (0010).
+        Index("ix_learners_organisation", "organisation", "id", "role", "language"),
+        Index("ix_learners_role", "role", "language"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -106,11 +108,15 @@ class EnrollmentRow(Base):
     __table_args__ = (
         UniqueConstraint("learner_id", "course_id", name="uq_enrollment"),
         Index("ix_enrollments_course", "course_id", "completed_at"),
+        # Open enrollments due soon or overdue, from the index alone (migration 0010): everyone's
+        # by date, a team's by learner.
+        Index("ix_enrollments_due", "due_on", "completed_at", "learner_id", "course_id"),
+        Index("ix_enrollments_learner_due", "learner_id", "completed_at", "due_on", "course_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     learner_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("learners.id", ondelete="CASCADE"), index=True
+        String(36), ForeignKey("learners.id", ondelete="CASCADE")
     )
     course_id: Mapped[str] = mapped_column(String(64))
     course_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from learning.activity import add_points
 from learning.models import PointsRow
 from learning.store import Clock, insert_once
 
@@ -58,7 +59,10 @@ class PointsLedger:
             "points": points,
             "awarded_at": self.clock(),
         }
-        return points if insert_once(session, PointsRow, values) else 0
+        if not insert_once(session, PointsRow, values):
+            return 0
+        add_points(session, learner_id, points)
+        return points
 
     def total(self, learner_id: str) -> int:
         """The learner's Karma Points total."""

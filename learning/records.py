@@ -9,6 +9,7 @@ learning/store.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +32,7 @@ class RecordStore:
         sinks: The sync sinks every learning event is queued for.
         points: Karma Points per achievement (defaults to `PointsRules()`).
         clock: The time of records that carry no event of their own.
+        zone: The deployment's time zone: the weeks of the dashboard's rollups.
 
     Attributes:
         outbox: Queues learning events for the sinks.
@@ -48,12 +50,13 @@ class RecordStore:
         sinks: Sequence[str] = (),
         points: PointsRules | None = None,
         clock: Clock = utcnow,
+        zone: tzinfo = UTC,
     ) -> None:
         self.outbox = OutboxWriter(sinks)
         self.points = PointsLedger(sessions, points or PointsRules(), clock)
         self.enrollments = Enrollments(sessions, clock)
-        self.lessons = LessonCompletions(sessions, self.outbox, self.points)
-        self.attempts = QuizAttempts(sessions, self.outbox, self.points, clock)
+        self.lessons = LessonCompletions(sessions, self.outbox, self.points, zone)
+        self.attempts = QuizAttempts(sessions, self.outbox, self.points, clock, zone)
         self.certificates = Certificates(sessions, self.outbox, self.points)
 
     def active_course(self, learner_id: str) -> str | None:

@@ -10,7 +10,8 @@ Each learner, from g alone (a hash, so both databases hold the same rows):
   one due within 60 days either side of today;
 - 85 % of learners learned this year: 6 to 38 lessons (22 on average) and 0 to 8 quizzes (4),
   at times spread evenly over the last 365 days;
-- a Karma Points row per lesson, passed quiz and completed course.
+- a Karma Points row per lesson, passed quiz and completed course;
+- the dashboard's rollups, rebuilt from those rows as migration 0010 does (learning/activity.py).
 
 At 100,000 learners: 300,000 enrollments, about 1.9 million lessons, 340,000 quiz attempts and
 2.4 million points rows. Rows are made by `INSERT … SELECT` in the database from the learners
@@ -22,10 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, text
 
 from bench.campaigns.stores import ROOT, Store, learner_id, leaves, organisation_tree
+from learning.activity import rebuild
 from learning.models import LearnerRow
 from learning.organisations import import_tree
 
@@ -41,6 +44,8 @@ VIEWERS = {
     "district": ("supervisor", leaves()[0]),
 }
 YEAR_S = 365 * 86_400
+#: The deployment's time zone (the settings' default): due dates, the dashboard's weeks.
+INDIA = ZoneInfo("Asia/Kolkata")
 #: Lessons and quizzes a learner made at most (the numbers table holds 0 … this - 1).
 MOST_STEPS = 40
 
@@ -204,7 +209,9 @@ def fill(store: Store, n: int, now: datetime, log: object = None, chunk: int = 2
         say(what)
     with store.engine.begin() as connection:
         connection.execute(text("DROP TABLE bench_numbers"))
+        rebuild(connection, INDIA, now)  # the rollups, as migration 0010 fills them
         counts = Counts.of(connection)
+    say("rollups")
     if store.kind == "postgresql":
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("VACUUM ANALYZE"))

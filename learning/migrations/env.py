@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import learning.activity_models  # registers the dashboard's rollups
 import learning.campaign_models  # registers the campaign tables on Base
 import learning.channel_models  # registers the channel tables on Base
 import learning.dashboard_insight_gaps  # registers the dashboard's gap questions

@@ -286,10 +286,11 @@ def test_the_page_speaks_hindi_when_asked_or_when_the_browser_prefers_it(site: S
 
 
 def test_numbers_are_grouped_the_indian_way(sessions: sessionmaker[Session]) -> None:
-    from tests.learning.dashboard_data import points
+    from tests.learning.dashboard_data import points, rollups
 
     with sessions.begin() as session:
         points(session, "idle", 123456)
+    rollups(sessions)  # written directly, not through the ledger
     site = build(sessions)
     site.sign_in("root")
     assert figures(site.client.get("/dashboard/").text)["karma_points"] == "1,24,545"

@@ -24,7 +24,7 @@ from learning.content import Course, Library
 from learning.content_loader import load
 from learning.dashboard_insight_gaps import GapQuestions
 from learning.models import ChannelLinkRow, EnrollmentRow, LessonCompletionRow
-from tests.learning.dashboard_data import DAY, enrol, seed_team
+from tests.learning.dashboard_data import DAY, enrol, rollups, seed_team
 from tests.learning.store import T0, Clock, add_learner
 
 CONTENT = Path(__file__).parents[1] / "fixtures" / "content"
@@ -72,6 +72,7 @@ def seed_insight(sessions: sessionmaker[Session]) -> None:
             .filter_by(learner_id="busy", course_id="rti")
             .values(updated_at=T0 - 2 * DAY)
         )
+    rollups(sessions)  # the rows above were written directly (dashboard_data.rollups)
 
 
 def lesson(session: Session, learner: str, course_id: str, lesson_id: str, at: datetime) -> None:
