@@ -32,6 +32,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import PROJECT_ROOT
+from learning.activity import rebuild
 from learning.dashboard_access import DashboardAccess
 from learning.models import (
     ChannelLinkRow,
@@ -144,6 +145,8 @@ def seed(sessions: sessionmaker[Session], now: datetime) -> Team:
         enrol(session, "b", "cyber-hygiene", now - 2 * DAY, due=today + 5 * DAY)
         lessons(session, "b", "cyber-hygiene", [now - DAY] * 5)
         points(session, "b", 999)
+    with sessions.begin() as session:  # the rollups, as the write paths would keep them
+        rebuild(session.connection(), ZoneInfo("Asia/Kolkata"), now)
     return team
 
 
@@ -173,8 +176,25 @@ SUP_A = {
     "learners": "4", "active_7": "1", "active_30": "2", "lessons_completed": "2",
     "courses_completed": "1", "karma_points": "90", "due_soon": "1", "overdue": "1",
 }  # fmt: skip
-#: Weekly bars with anyone active, oldest first: weeks 10, 11 and 12 of 12 (a, a1, a).
-SUP_A_BARS = [0] * 9 + [1, 1, 1]
+#: Days before "now" on which District A's learners were active (a, a1's quiz, a).
+SUP_A_ACTIVE_DAYS = (20, 10, 3)
+
+
+def sup_a_bars(now: datetime) -> list[int]:
+    """The overview's 12 calendar-week bars (Monday to Sunday, India time, the last one the
+    current week) with anyone of District A active: 1, else 0; oldest first."""
+    zone = ZoneInfo("Asia/Kolkata")
+
+    def monday(moment: datetime) -> date:
+        day = moment.astimezone(zone).date()
+        return day - timedelta(days=day.weekday())
+
+    found = [0] * 12
+    for days in SUP_A_ACTIVE_DAYS:
+        back = (monday(now) - monday(now - days * DAY)).days // 7
+        if back < 12:
+            found[11 - back] = 1
+    return found
 
 
 def process_env(data_dir: Path, **extra: str) -> dict[str, str]:
