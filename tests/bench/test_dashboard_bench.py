@@ -6,7 +6,7 @@ and a whole run on SQLite writing its section between the markers."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -61,7 +61,12 @@ def by_hand(store: Store, organisations: set[str] | None) -> dict[str, object]:
     def active(start: datetime, end: datetime | None) -> int:
         return len({lid for lid, at in steps if at >= start and (end is None or at < end)})
 
-    starts = [NOW - timedelta(days=7 * (CHART_WEEKS - i)) for i in range(CHART_WEEKS)]
+    # Calendar weeks, Monday to Sunday in India time; the last is the current week so far.
+    india = ZoneInfo("Asia/Kolkata")
+    today = NOW.astimezone(india).date()
+    monday = today - timedelta(days=today.weekday())
+    starts = [datetime.combine(monday - timedelta(weeks=CHART_WEEKS - 1 - i), time(), india)
+              for i in range(CHART_WEEKS)]  # fmt: skip
     ends: list[datetime | None] = [*starts[1:], None]
     return {
         "learners": len(seen),
