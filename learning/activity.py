@@ -17,7 +17,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
-    and_,
     case,
     func,
     literal,
@@ -60,29 +59,34 @@ def week_start(week: int) -> date:
 _LANE = 32
 
 
-def chart_sums(row: Any, first: int, weeks: int) -> list[ColumnElement[int]]:
-    """Sums over rollup rows (`row`, a table or alias) of the learners active in each of the
-    `weeks` (an even number) weeks from week `first`, two weeks a sum (`chart_counts` reads them).
+def chart_sums(row: Any, weeks: int) -> list[ColumnElement[int]]:
+    """Sums over rollup rows (`row`, a table or alias) that share one latest week, of the
+    learners active in each of the `weeks` (an even number) weeks up to it, two weeks a sum.
 
-    Bit `weeks - 1 - i` of `recent` is week `first + i`, for a learner whose latest week is in
-    the chart (no other learner counts); each pair of bits is spread into two lanes of a sum,
-    by one multiplication, as 1 + 2**(_LANE - 1) moves bit 1 to bit _LANE and bit 0 nowhere.
+    Grouped by `row.active_week` (and kept to the latest weeks the chart can show), so no row
+    needs a shift that depends on its own week; `chart_counts` lines the groups up. Each pair
+    of bits is spread into two lanes of a sum by one multiplication, as 1 + 2**(_LANE - 1)
+    moves bit 1 to bit _LANE and bit 0 nowhere.
     """
-    back = row.active_week - first
-    shifted = row.weeks.op("<<")(literal(weeks - 1, Integer)).op(">>")(back)
-    recent = case((and_(back >= 0, back < weeks), shifted), else_=0)
     spread = literal(1 + (1 << (_LANE - 1)), BigInteger)
     lanes = literal(1 | (1 << _LANE), BigInteger)
-    pairs = [(recent.op(">>")(literal(2 * pair, Integer)).op("&")(3) * spread).op("&")(lanes)
+    pairs = [(row.weeks.op(">>")(literal(2 * pair, Integer)).op("&")(3) * spread).op("&")(lanes)
              for pair in range(weeks // 2)]  # fmt: skip
     return [func.coalesce(func.sum(each), 0) for each in pairs]
 
 
-def chart_counts(sums: list[int], weeks: int) -> list[int]:
-    """The learners active in each week, oldest first, from the `chart_sums` answers."""
+def chart_counts(groups: list[tuple[int, list[int]]], first: int, weeks: int) -> list[int]:
+    """The learners active in each of the `weeks` weeks from week `first`, oldest first, from
+    (latest week, `chart_sums` answers) per group."""
     mask = (1 << _LANE) - 1
-    newest_first = [n for total in sums for n in (int(total) & mask, int(total) >> _LANE)]
-    return newest_first[:weeks][::-1]
+    counts = [0] * weeks
+    for latest, sums in groups:
+        back = [n for total in sums for n in (int(total) & mask, int(total) >> _LANE)]
+        for bit, n in enumerate(back):  # bit i: the week `latest - i`
+            index = latest - bit - first
+            if 0 <= index < weeks:
+                counts[index] += n
+    return counts
 
 
 def _insert(session: Session) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.models import Base
@@ -34,8 +34,12 @@ class LearnerStatsRow(_Activity, Base):
     """A learner's totals: lessons, courses, Karma Points, activity (once they have any)."""
 
     __tablename__ = "learner_stats"
-    # On SQLite, the row in its key's b-tree: one lookup per learner, not two.
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    # On SQLite, the row in its key's b-tree: one lookup per learner, not two. Everyone's
+    # weekly chart from the index alone, the weeks it shows only (migration 0012).
+    __table_args__ = (
+        Index("ix_learner_stats_week", "active_week", "weeks"),
+        {"sqlite_with_rowid": False},
+    )
 
     learner_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True

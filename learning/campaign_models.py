@@ -69,8 +69,9 @@ class SendRow(Base):
     __table_args__ = (
         UniqueConstraint("key", name="uq_send_key"),
         Index("ix_sends_due", "status", "not_before"),
-        # Extended by migration 0011: the campaign report's learners and send times.
-        Index("ix_sends_campaign", "campaign_id", "status", "learner_id", "sent_at"),
+        # Extended by migrations 0011 (the campaign report's learners and send times) and 0012
+        # (its counts by status and reason, from the index alone).
+        Index("ix_sends_campaign", "campaign_id", "status", "learner_id", "sent_at", "reason"),
         Index("ix_sends_learner", "learner_id", "sent_at"),
     )
 

@@ -14,12 +14,11 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     or_,
     select,
 )
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from learning.campaign_models import SendRow
 from learning.channel_models import OutboundMessageRow
@@ -47,10 +46,17 @@ class CampaignReport:
     lesson_after: int = 0
     course_after: int = 0
     days: int = 7
+    #: The first and the last message sent (None before any).
+    first_sent: datetime | None = None
+    last_sent: datetime | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """The report as JSON-ready values."""
-        return dict(self.__dict__)
+        """The report as JSON-ready values (times as ISO 8601 strings)."""
+        values = dict(self.__dict__)
+        for key in ("first_sent", "last_sent"):
+            moment = values[key]
+            values[key] = moment.isoformat() if moment is not None else None
+        return values
 
 
 def campaign_report(
@@ -60,16 +66,28 @@ def campaign_report(
     (in `course` when the campaign names one)."""
     report = CampaignReport(days=days)
     with sessions() as session:
-        rows = session.execute(
+        rows = session.execute(  # from ix_sends_campaign alone
             select(SendRow.status, SendRow.reason, func.count())
+            .add_columns(func.min(SendRow.sent_at), func.max(SendRow.sent_at))
             .where(SendRow.campaign_id == campaign_id)
             .group_by(SendRow.status, SendRow.reason)
         )
-        for status, reason, n in rows:
+        for status, reason, n, first, last in rows:
             _count(report, status, reason, n)
+            if status == "sent":
+                report.first_sent = _earlier(report.first_sent, aware(first))
+                report.last_sent = _later_of(report.last_sent, aware(last))
         report.delivered, report.read, report.undelivered = _receipts(session, campaign_id)
-        report.lesson_after, report.course_after = _conversion(session, campaign_id, days, course)
+        report.lesson_after, report.course_after = _conversion(session, campaign_id, report, course)
     return report
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return min((m for m in (a, b) if m is not None), default=None)
+
+
+def _later_of(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max((m for m in (a, b) if m is not None), default=None)
 
 
 def _count(report: CampaignReport, status: str, reason: str | None, n: int) -> None:
@@ -111,7 +129,7 @@ def _receipts(session: Session, campaign_id: str) -> tuple[int, int, int]:
 
 
 def _conversion(
-    session: Session, campaign_id: str, days: int, course: str | None
+    session: Session, campaign_id: str, report: CampaignReport, course: str | None
 ) -> tuple[int, int]:
     """Learners who completed a lesson, and a course, from their first message of the campaign
     until `days` after it (both ends included).
@@ -122,37 +140,30 @@ def _conversion(
     `sends (campaign_id, status, learner_id, sent_at)`: the work follows the completions in the
     window, not the learners sent to."""
     sent = (SendRow.campaign_id == campaign_id, SendRow.status == "sent")
-    first_sent, last_sent = session.execute(
-        select(func.min(SendRow.sent_at), func.max(SendRow.sent_at)).where(*sent)
-    ).one()
-    last = aware(last_sent)
+    first_sent, last, days = report.first_sent, report.last_sent, report.days
     if first_sent is None or last is None:
         return 0, 0
     dialect = session.get_bind().dialect.name
-    earlier = aliased(SendRow)
 
     def converted(table: type[LessonCompletionRow] | type[EnrollmentRow]) -> int:
-        first = ~exists().where(
-            earlier.campaign_id == campaign_id,
-            earlier.status == "sent",
-            earlier.learner_id == SendRow.learner_id,
-            earlier.sent_at < SendRow.sent_at,
+        # The learner's first message: one probe of the index (its last column, the least
+        # under the equal ones), correlated, so no planner hashes every send of the campaign.
+        mine = select(func.min(SendRow.sent_at))
+        mine = mine.where(*sent, SendRow.learner_id == table.learner_id)
+        first = mine.scalar_subquery().label("first")
+        inner = select(table.learner_id, table.completed_at, first)
+        inner = inner.where(
+            table.completed_at >= first_sent, table.completed_at <= last + timedelta(days=days)
         )
-        window = exists().where(
-            *sent,
-            SendRow.learner_id == table.learner_id,
-            SendRow.sent_at <= table.completed_at,
-            table.completed_at <= _later(SendRow.sent_at, days, dialect),
-            first,
-        )
-        when = [
-            table.completed_at >= first_sent,
-            table.completed_at <= last + timedelta(days=days),
-            window,
-        ]
         if course:
-            when.append(table.course_id == course)
-        found = session.scalar(select(func.count(func.distinct(table.learner_id))).where(*when))
+            inner = inner.where(table.course_id == course)
+        steps = inner.cte("steps").prefix_with("MATERIALIZED")  # the probe once per completion
+        found = session.scalar(
+            select(func.count(func.distinct(steps.c.learner_id))).where(
+                steps.c.first <= steps.c.completed_at,
+                steps.c.completed_at <= _later(steps.c.first, days, dialect),
+            )
+        )
         return int(found or 0)
 
     return converted(LessonCompletionRow), converted(EnrollmentRow)

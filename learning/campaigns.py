@@ -187,14 +187,15 @@ class Campaigns:
             )
             return set(session.scalars(query))
 
-    def recipients(self, campaign: Campaign) -> Any:
-        """The cohort query of a campaign, within the reach it was created with."""
-        return cohort_query(campaign.cohort, campaign.reach, self._clock())
+    def recipients(self, campaign: Campaign, session: Session | None = None) -> Any:
+        """The cohort query of a campaign, within the reach it was created with (with a
+        session, its subtrees are read first and bound: `learning.organisations.in_subtree`)."""
+        return cohort_query(campaign.cohort, campaign.reach, self._clock(), session)
 
     def sample(self, campaign: Campaign) -> dict[tuple[str, str | None, str | None], int]:
         """(language, channel, exclusion reason) → learners, for a preview."""
         with self._sessions() as session:
-            rows = session.execute(self.recipients(campaign))
+            rows = session.execute(self.recipients(campaign, session))
             return dict(Counter((r.language, r.channel, r.reason) for r in rows))
 
     def preview(
@@ -259,13 +260,13 @@ class Campaigns:
                 row.runs += 1
                 count = self._queue.plan(
                     session,
-                    self.recipients(campaign),
+                    self.recipients(campaign, session),
                     kind="campaign",
                     campaign_id=row.id,
                     run=row.runs,
                 )
                 if campaign.message.due_date and campaign.message.course:
-                    _set_due(session, self.recipients(campaign), campaign.message)
+                    _set_due(session, self.recipients(campaign, session), campaign.message)
                 weekly = is_weekly(row.schedule)
                 row.next_run_at = next_run(row.schedule, now + _EPSILON) if weekly else None
                 row.status = "sending"

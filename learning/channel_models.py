@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import UniqueConstraint
 
@@ -41,6 +41,14 @@ class OutboundMessageRow(Base):
     __table_args__ = (
         UniqueConstraint("channel", "message_id", name="uq_outbound_message"),
         Index("ix_outbound_learner", "learner_id", "created_at"),
+        # A campaign's receipts from the index alone, and only campaign messages in it: the
+        # replies of every conversation are most of the table (migration 0012).
+        Index(
+            "ix_outbound_campaign",
+            *("campaign_id", "learner_id", "delivered_at", "read_at", "failed_at", "message_id"),
+            postgresql_where=text("campaign_id IS NOT NULL"),
+            sqlite_where=text("campaign_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

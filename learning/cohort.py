@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy.orm import Session
 
 from learning.models import ChannelLinkRow, EnrollmentRow, LearnerRow, LessonCompletionRow
-from learning.organisations import Reach, in_reach, subtree_names
+from learning.organisations import Reach, in_reach, in_subtree
 
 Status = Literal["not_started", "in_progress", "not_completed", "completed"]
 STATUSES: tuple[Status, ...] = ("not_started", "in_progress", "not_completed", "completed")
@@ -143,9 +144,12 @@ def channel_column() -> ColumnElement[str | None]:
     return case(*whens, else_=literal(None)).label("channel")
 
 
-def conditions(cohort: Cohort, reach: Reach, now: datetime) -> list[ColumnElement[bool]]:
-    """The WHERE conditions selecting the cohort's learners within the actor's reach."""
-    where: list[Any] = [in_reach(reach)]
+def conditions(
+    cohort: Cohort, reach: Reach, now: datetime, session: Session | None = None
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions selecting the cohort's learners within the actor's reach (with a
+    session, organisation subtrees are bound as lists of names: `in_subtree`)."""
+    where: list[Any] = [in_reach(reach, session)]
     if cohort.course and cohort.status:
         where.append(_status(cohort.course, cohort.status))
     if cohort.due_before:
@@ -160,13 +164,16 @@ def conditions(cohort: Cohort, reach: Reach, now: datetime) -> list[ColumnElemen
             or_(LearnerRow.language == cohort.language, LearnerRow.language.startswith(f"{base}-"))
         )
     if cohort.organisation:
-        where.append(LearnerRow.organisation.in_(subtree_names(cohort.organisation)))
+        where.append(in_subtree(LearnerRow.organisation, cohort.organisation, session))
     return where
 
 
-def cohort_query(cohort: Cohort, reach: Reach, now: datetime) -> Select[Any]:
+def cohort_query(
+    cohort: Cohort, reach: Reach, now: datetime, session: Session | None = None
+) -> Select[Any]:
     """(learner_id, language, channel, reason) for every learner in the cohort; `reason` is why
-    the learner gets nothing (opt_out, no_channel), or NULL."""
+    the learner gets nothing (opt_out, no_channel), or NULL. With a session, organisation
+    subtrees are read first and bound (`in_subtree`)."""
     inner = (
         select(
             LearnerRow.id.label("learner_id"),
@@ -174,7 +181,7 @@ def cohort_query(cohort: Cohort, reach: Reach, now: datetime) -> Select[Any]:
             LearnerRow.reminders_enabled.label("enabled"),
             channel_column(),
         )
-        .where(*conditions(cohort, reach, now))
+        .where(*conditions(cohort, reach, now, session))
         .subquery("cohort")
     )
     reason = case(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from learning.campaigns import Actor
 from learning.dashboard_queries import Filters, visible
 from learning.models import Base, aware, utcnow
-from learning.organisations import subtree_names
+from learning.organisations import in_subtree
 
 #: Distinct (question, language, course, organisation) rows kept.
 MAX_ROWS = 50_000
@@ -132,14 +132,14 @@ class Gaps:
     asked: int
 
 
-def _scope(actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
+def _scope(session: Session, actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
     """Conditions on gap rows for the actor's reach and the page's filters."""
     row = GapQuestionRow
     where: list[ColumnElement[bool]] = [true()]
     if not actor.reach.everyone:
-        where.append(row.organisation.in_(subtree_names(actor.reach.root or "")))
+        where.append(in_subtree(row.organisation, actor.reach.root or "", session))
     if filters.organisation:
-        where.append(row.organisation.in_(subtree_names(filters.organisation)))
+        where.append(in_subtree(row.organisation, filters.organisation, session))
     if filters.course:
         where.append(row.course == filters.course)
     if filters.language:
@@ -159,7 +159,7 @@ def gaps(
         OutOfScope: as `learning.dashboard_queries.visible` (the same check, the same 404).
     """
     visible(session, actor, filters, now)  # the one scope check: refuses an org out of reach
-    row, where = GapQuestionRow, _scope(actor, filters)
+    row, where = GapQuestionRow, _scope(session, actor, filters)
     asked, last = func.sum(row.count).label("asked"), func.max(row.last_asked)
     grouped = (
         select(func.max(row.question), row.language, asked, last)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from learning.activity import chart_counts, chart_sums, week_of, week_start
@@ -27,6 +27,7 @@ from learning.activity_models import CourseStatsRow, LearnerStatsRow
 from learning.campaign_models import OrganisationRow
 from learning.campaigns import Actor
 from learning.cohort import Cohort, conditions
+from learning.loose_scan import distinct_values
 from learning.models import EnrollmentRow, LearnerRow
 from learning.organisations import in_reach, subtree_names
 
@@ -123,7 +124,7 @@ def visible(
         if not found:
             raise OutOfScope(filters.organisation)
     cohort = Cohort(role=filters.role, language=filters.language, organisation=filters.organisation)
-    where = conditions(cohort, actor.reach, now)
+    where = conditions(cohort, actor.reach, now, session)
     if filters.course:
         taking = aliased(EnrollmentRow)  # the figures' own queries select from enrollments too
         where.append(
@@ -135,37 +136,39 @@ def visible(
 def choices(session: Session, actor: Actor) -> Choices:
     """Filter values present among the learners in the actor's reach (not narrowed by filters).
 
-    Roles and languages come from one pass over the learners in reach, from an index alone
-    (ix_learners_role for everyone, ix_learners_organisation for a team).
+    Everyone's: one probe per value of ix_learners_role, ix_learners_language and
+    ix_enrollments_course (`learning.loose_scan`). A team's: one pass over its learners in
+    ix_learners_organisation, and over their enrollments (ix_enrollments_learner_due).
     """
-    reach: Any = in_reach(actor.reach)
+
+    def present(values: set[Any]) -> list[str]:
+        return sorted(str(v) for v in values if v is not None)[:MAX_CHOICES]
+
+    if actor.reach.everyone:
+        roles = distinct_values(session, LearnerRow.role, MAX_CHOICES)
+        languages = distinct_values(session, LearnerRow.language, MAX_CHOICES)
+        courses = distinct_values(session, EnrollmentRow.course_id, MAX_CHOICES)
+        return Choices(organisations(session, actor), present(set(roles)), courses,
+                       present(set(languages)))  # fmt: skip
+    reach: Any = in_reach(actor.reach, session)
     pairs = session.execute(
         select(LearnerRow.role, LearnerRow.language)
         .where(reach)
         .group_by(LearnerRow.role, LearnerRow.language)
     ).all()
-
-    def present(values: set[Any]) -> list[str]:
-        return sorted(str(v) for v in values if v is not None)[:MAX_CHOICES]
-
-    if actor.reach.everyone:  # every enrollment has a learner: no join (ix_enrollments_course)
-        query = select(EnrollmentRow.course_id)
-    else:  # from the learners in reach, their enrollments (ix_enrollments_learner_due)
-        on = EnrollmentRow.learner_id == LearnerRow.id
-        query = select(EnrollmentRow.course_id).select_from(LearnerRow).join(EnrollmentRow, on)
-        query = query.where(reach)
-    query = query.group_by(EnrollmentRow.course_id).order_by(EnrollmentRow.course_id)
-    courses = session.scalars(query.limit(MAX_CHOICES))
+    on = EnrollmentRow.learner_id == LearnerRow.id
+    query = select(EnrollmentRow.course_id).select_from(LearnerRow).join(EnrollmentRow, on)
+    query = query.where(reach).group_by(EnrollmentRow.course_id).order_by(EnrollmentRow.course_id)
     return Choices(
         organisations=organisations(session, actor),
         roles=present({role for role, _ in pairs}),
-        courses=[str(c) for c in courses],
+        courses=[str(c) for c in session.scalars(query.limit(MAX_CHOICES))],
         languages=present({language for _, language in pairs}),
     )
 
 
-def _sums(stats: Any, now: datetime, first_week: int) -> list[Any]:
-    """Sums over rollup rows: active in the last 7 and 30 days, lessons, courses, the chart."""
+def _totals(stats: Any, now: datetime) -> list[Any]:
+    """Sums over rollup rows: active in the last 7 and 30 days, lessons, courses."""
     last = stats.last_active_at
 
     def total(value: Any) -> Any:
@@ -174,9 +177,16 @@ def _sums(stats: Any, now: datetime, first_week: int) -> list[Any]:
     def since(days: int) -> Any:
         return total(case((last >= now - timedelta(days=days), 1), else_=0))
 
-    chart = chart_sums(stats, first_week, CHART_WEEKS)
-    return [since(7), since(30), total(stats.lessons_completed),
-            total(stats.courses_completed), *chart]  # fmt: skip
+    return [since(7), since(30), total(stats.lessons_completed), total(stats.courses_completed)]
+
+
+def _chart(session: Session, query: Select[Any], stats: Any, first_week: int) -> list[int]:
+    """Learners active in each chart week, from `query` (over the rollup rows `stats`) grouped
+    by their latest week, those the chart reaches only (ix_learner_stats_week)."""
+    grouped = query.add_columns(stats.active_week, *chart_sums(stats, CHART_WEEKS))
+    grouped = grouped.where(stats.active_week >= first_week).group_by(stats.active_week)
+    groups = [(int(week), list(sums)) for week, *sums in session.execute(grouped)]
+    return chart_counts(groups, first_week, CHART_WEEKS)
 
 
 def _due(
@@ -225,11 +235,12 @@ def _overview(
     course, today = filters.course, now.astimezone(zone).date()
     first_week = week_of(now, zone) - CHART_WEEKS + 1
     points = func.coalesce(func.sum(LearnerStatsRow.points), 0)
-    if everyone:
+    if everyone:  # two scans of the narrow rollup rows, the chart's from ix_learner_stats_week
         learners = session.scalar(select(func.count()).select_from(LearnerRow)) or 0
-        sums = select(points, *_sums(LearnerStatsRow, now, first_week))
+        sums = select(points, *_totals(LearnerStatsRow, now))
         figures: list[Any] = list(session.execute(sums).one())
-    else:
+        weekly = _chart(session, select(), LearnerStatsRow, first_week)
+    else:  # one pass over the learners in scope, grouped by latest week for the chart
         stats: Any = LearnerStatsRow
         query = select(func.count(LearnerRow.id), points).select_from(LearnerRow)
         query = query.outerjoin(LearnerStatsRow, LearnerStatsRow.learner_id == LearnerRow.id)
@@ -237,9 +248,13 @@ def _overview(
             stats = aliased(CourseStatsRow)
             on = and_(stats.learner_id == LearnerRow.id, stats.course_id == course)
             query = query.outerjoin(stats, on)
-        query = query.add_columns(*_sums(stats, now, first_week)).where(*where)
-        learners, *figures = session.execute(query).one()
-    karma, active_7, active_30, lessons_done, courses_done, *weekly = figures
+        query = query.add_columns(*_totals(stats, now), stats.active_week)
+        query = query.add_columns(*chart_sums(stats, CHART_WEEKS))
+        groups: list[Any] = list(session.execute(query.where(*where).group_by(stats.active_week)))
+        learners, *figures = (sum(int(row[i] or 0) for row in groups) for i in range(6))
+        latest = [(int(row[6]), list(row[7:])) for row in groups if row[6] is not None]
+        weekly = chart_counts(latest, first_week, CHART_WEEKS)
+    karma, active_7, active_30, lessons_done, courses_done = figures
     due_soon, overdue = _due(session, None if everyone else where, course, today)
 
     return Overview(
@@ -251,10 +266,7 @@ def _overview(
         karma_points=int(karma or 0),
         due_soon=due_soon,
         overdue=overdue,
-        weeks=tuple(
-            Week(week_start(first_week + i), n)
-            for i, n in enumerate(chart_counts(weekly, CHART_WEEKS))
-        ),
+        weeks=tuple(Week(week_start(first_week + i), n) for i, n in enumerate(weekly)),
     )
 
 

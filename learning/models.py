@@ -46,9 +46,11 @@ class LearnerRow(Base):
         UniqueConstraint("phone", name="uq_learners_phone"),
         UniqueConstraint("telegram_username", name="uq_learners_telegram_username"),
         # A team's learners by organisation, their ids (migration 0009), roles and languages
-        # (0010) from the index alone; everyone's roles and languages (0010).
+        # (0010) from the index alone; everyone's roles (0010) and languages (0012), one probe
+        # per value (learning/loose_scan.py).
         Index("ix_learners_organisation", "organisation", "id", "role", "language"),
         Index("ix_learners_role", "role", "language"),
+        Index("ix_learners_language", "language"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -175,7 +175,7 @@ class Supervision:
         return [Reply("utter_campaign_list", {"campaigns": lines})]
 
     def _count(self, session: Session, cohort: Cohort, actor: Actor) -> int:
-        where = conditions(cohort, actor.reach, self._clock())
+        where = conditions(cohort, actor.reach, self._clock(), session)
         query = select(func.count()).select_from(LearnerRow).where(*where)
         return int(session.scalar(query) or 0)
 

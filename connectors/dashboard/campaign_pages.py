@@ -181,7 +181,8 @@ class CampaignPages:
                                             t("campaign_sample_name"))  # fmt: skip
         report = campaign_report(services.sessions, campaign.id, course=campaign.message.course)
         with services.sessions() as session:
-            timeline = sends_over_time(session, campaign.id, services.zone)
+            span = (report.first_sent, report.last_sent)
+            timeline = sends_over_time(session, campaign.id, services.zone, span)
         label = {key: t(f"campaign_figure_{key}") for key in view.FUNNEL}
         return shown | {
             "report": report, "funnel": view.funnel(report, label.__getitem__),

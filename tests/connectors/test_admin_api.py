@@ -304,4 +304,5 @@ def test_the_report_counts_sends_deliveries_and_reads(admin: Admin) -> None:
         "delivered": 2, "read": 1, "undelivered": 0, "deferred": {},
         "failures": {"bad_number": 1},
         "lesson_after": 0, "course_after": 0, "days": 7,
+        "first_sent": T0.isoformat(), "last_sent": T0.isoformat(),  # both sent at T0
     }  # fmt: skip
