@@ -96,11 +96,11 @@ def section(runs: list[StoreRun], learners: int, provenance: str, runs_per: int)
             f"- {run.store}: load average {before:.2f} before, {after:.2f} after; other "
             f"processes (the database server included) kept {run.other_cores:.2f} cores busy."
         )
-    lines += ["", "Where the slowest pages spend their time (one request's SQL statements):", ""]
+    lines += ["", "Where each store's two slowest pages spend their time (one request's SQL "
+              "statements, the slowest three):", ""]  # fmt: skip
     for run in runs:
-        for row in run.rows:
-            if row.baseline or row.met or not row.slowest:
-                continue
+        timed = [row for row in run.rows if not row.baseline and row.slowest]
+        for row in sorted(timed, key=lambda r: r.timing.median, reverse=True)[:2]:
             spent = "; ".join(f"{ms:,.0f} ms `{short(sql)}`" for sql, ms in row.slowest)
             filters = f" ({row.filters})" if row.filters else ""
             lines.append(f"- {row.store}, {row.page}, {row.viewer}{filters}: {spent}")

@@ -16,7 +16,7 @@ import pytest
 from tests.browser.conftest import SUP_A, Site, bars, figures, required, sign_in, sup_a_bars
 
 try:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 except ImportError:  # a dev dependency; under CI its absence fails the run
     if required():
         raise
@@ -175,3 +175,37 @@ def test_an_at_risk_cohort_becomes_a_campaign_that_reaches_telegram(
     assert response is not None and response.status == 404
     assert not page.locator("[data-figure]").count()
     site.shoot(page, "campaign-other-supervisor-404")
+
+
+PHONE: ViewportSize = {"width": 390, "height": 844}  # a common phone's CSS pixels
+PAGES = ("/dashboard/", "/dashboard/courses", "/dashboard/at-risk", "/dashboard/campaigns",
+         "/dashboard/campaigns/new", "/dashboard/gaps", "/dashboard/roster")  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_every_page_fits_a_phone_screen_without_sideways_scrolling(
+    site: Site, browser: Browser, language: str
+) -> None:
+    phone = browser.new_context(
+        locale="en-IN", viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    try:
+        tab = phone.new_page()
+        sign_in(site, tab, "sup_a")
+        for path in PAGES:
+            response = tab.goto(f"{site.url}{path}?lang={language}")
+            assert response is not None and response.status == 200, path
+            # A phone widens its layout to whatever overflows: compare with the screen itself.
+            # Wide tables scroll inside their own box instead.
+            width = tab.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{path} is {width} px wide on a 390 px phone"
+            for svg in tab.locator("svg").all():  # charts scale down with the page
+                box = svg.bounding_box()
+                assert box is not None and box["x"] >= 0
+                assert box["x"] + box["width"] <= PHONE["width"]
+            name = path.strip("/").replace("/", "-") or "dashboard"
+            site.shoot(tab, f"phone-{language}-{name}")
+        tab.goto(f"{site.url}/dashboard/?lang={language}")  # the chart drawn, at phone size
+        assert [1 if h > 0 else 0 for h in bars(tab)] == sup_a_bars(site.team.now)
+    finally:
+        phone.close()
