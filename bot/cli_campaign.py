@@ -286,7 +286,9 @@ def worker_command() -> None:
 
 @campaign_app.command("token")
 def token(
-    who: Annotated[str, typer.Argument(help="The supervisor's phone, Telegram id or @username")],
+    who: Annotated[
+        str, typer.Argument(help="The supervisor's email, phone, Telegram id or @username")
+    ],
     label: Annotated[str | None, typer.Option(help="A note on what the token is for")] = None,
     revoke: Annotated[bool, typer.Option(help="Revoke every token of this person")] = False,
 ) -> None:

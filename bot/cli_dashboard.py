@@ -1,6 +1,6 @@
 """`karmabot supervisors …`: sign-in links to the supervisor dashboard, and signing people out.
 
-The operator names a person as the roster knows them (learner id, phone, Telegram id or
+The operator names a person as the roster knows them (email, learner id, phone, Telegram id or
 @username: `learning.roster.find_learner`, as `karmabot campaign token` does). Only admins and
 supervisors with an organisation get a link; anyone else gets a polite refusal and nothing.
 """
@@ -19,7 +19,11 @@ supervisors_app = typer.Typer(
 )
 
 Who = Annotated[
-    str, typer.Argument(help="The supervisor's learner id, phone, Telegram id or @username")
+    str,
+    typer.Argument(
+        help="The supervisor's email (the roster's email column), learner id, phone, Telegram "
+        "id or @username"
+    ),
 ]
 
 

@@ -109,13 +109,9 @@ def sends_over_time(
     """
     sent = and_(SendRow.campaign_id == campaign_id, SendRow.status == "sent")
     if span is None:
-        span = (
-            session.execute(
-                select(func.min(SendRow.sent_at), func.max(SendRow.sent_at)).where(sent)
-            )
-            .one()
-            ._tuple()
-        )
+        read = select(func.min(SendRow.sent_at), func.max(SendRow.sent_at)).where(sent)
+        first_sent, last_sent = session.execute(read).one()
+        span = (first_sent, last_sent)
     first, last = aware(span[0]), aware(span[1])
     if first is None or last is None:
         return Timeline("hour", ())

@@ -76,6 +76,8 @@ class LearnerRow(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     #: The learner's own user id on the learning platform (Sunbird/iGOT), from the roster.
     platform_user_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    #: The learner's email address (lower-cased), from the roster: never shared (migration 0013).
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

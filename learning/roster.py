@@ -6,7 +6,7 @@ that cannot be read (its encoding, its header) imports nothing and says why in o
 
 Columns (header row required, any order; only ``name`` is required): ``name, phone, telegram,
 organisation, role, supervisor, language`` and the optional ``parent_organisation, access,
-timezone, mandatory, platform_user_id``.
+timezone, mandatory, platform_user_id, email``.
 
 - ``telegram`` is a numeric Telegram user id or an ``@username``; a row needs a name and a phone
   or Telegram identity. A learner is found again by phone, Telegram id or Telegram username, so
@@ -26,6 +26,9 @@ timezone, mandatory, platform_user_id``.
 - ``platform_user_id``: the learner's own user id on the learning platform (Sunbird/iGOT).
   Two learners never share one: an id another stored learner holds is a row error. An empty
   cell, or a file without the column, leaves the stored id as it is; a new id replaces it.
+- ``email``: the learner's email address, checked for its form and stored lower-cased (no
+  mail is sent; `karmabot supervisors invite` and the other commands that name a person accept
+  it). Like the platform user id it is never shared, and an empty cell keeps the stored one.
 - ``mandatory``: ``course-id:YYYY-MM-DD[:batch-id]`` entries separated by ``;``. Each enrolls
   the learner (if not yet) and sets the enrollment's due date; a re-import moves the date. The
   optional batch id (Sunbird's batch of that course) is stored with the enrollment; an entry
@@ -155,9 +158,13 @@ def _find(
 
 
 def find_learner(sessions: sessionmaker[Session], identity: str) -> str | None:
-    """The id of the learner a phone number, Telegram id or @username (or learner id) names."""
+    """The id of the learner an email address, phone number, Telegram id or @username (or
+    learner id) names."""
     with sessions() as session:
         if session.get(LearnerRow, identity.strip()) is not None:
             return identity.strip()
+        if "@" in identity.strip()[1:]:  # an email address (an @username starts with it)
+            email = identity.strip().lower()
+            return session.scalar(select(LearnerRow.id).where(LearnerRow.email == email))
         learner = _find(session, *read_identity(identity))
         return learner.id if learner is not None else None

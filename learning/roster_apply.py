@@ -131,6 +131,7 @@ def _values(entry: Entry, supervisor: str | None) -> dict[str, Any]:
         "phone": row.phone or (stored.phone if stored else None),
         "telegram_username": username,
         "platform_user_id": row.platform_user_id or (stored.platform_user_id if stored else None),
+        "email": row.email or (stored.email if stored else None),
         "supervisor_id": supervisor,
     }
     if "access" in row.given or stored is None:

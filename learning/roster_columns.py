@@ -1,5 +1,5 @@
 """The roster's cells beyond name and contact: length caps, organisation, access, time zone,
-platform user id and mandatory courses with their batches.
+platform user id, email and mandatory courses with their batches.
 
 Parsing is pure: a bad cell raises `ColumnError`, whose message becomes the row's error.
 """
@@ -10,6 +10,8 @@ import re
 from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
+
+from email_validator import EmailNotValidError, validate_email
 
 from learning.organisations import ACCESS_LEVELS
 
@@ -106,6 +108,18 @@ def parse_platform_id(raw: str) -> str | None:
             f"':', '-'; at most 64){excel_hint(raw)}"
         )
     return raw
+
+
+def parse_email(raw: str) -> str | None:
+    """The learner's email address (how the dashboard's `supervisors invite` can name them),
+    checked for its form only (no DNS: imports run offline) and lower-cased; None when empty."""
+    if not raw:
+        return None
+    try:
+        checked = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ColumnError(f"email {raw!r} is not an email address: {exc}") from None
+    return checked.normalized.lower()
 
 
 def parse_mandatory(raw: str) -> tuple[Mandatory, Batches]:

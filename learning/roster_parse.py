@@ -21,7 +21,7 @@ from learning.roster_file import RosterFileError, read_table
 #: Every column a roster may have; only "name" is required (see `learning.roster`).
 COLUMNS = (
     "name", "phone", "telegram", "organisation", "role", "supervisor", "language",
-    "parent_organisation", "access", "timezone", "mandatory", "platform_user_id",
+    "parent_organisation", "access", "timezone", "mandatory", "platform_user_id", "email",
 )  # fmt: skip
 _TELEGRAM_USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{4,31})$")
 
@@ -48,6 +48,7 @@ class RosterRow:
     platform_user_id: str | None = None
     #: (course id, Sunbird batch id) of the mandatory entries that name a batch.
     batches: cells.Batches = ()
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def _across_rows(rows: list[RosterRow]) -> list[RowError]:
         keys = {
             "phone": row.phone, "telegram": row.telegram_id,
             "username": row.telegram_username, "platform": row.platform_user_id,
+            "email": row.email,
         }  # fmt: skip
         for key in ((kind, value) for kind, value in keys.items() if value):
             if key in seen:
@@ -210,4 +212,5 @@ def _validate(
         given=given,
         platform_user_id=cells.parse_platform_id(values.get("platform_user_id", "")),
         batches=batches,
+        email=cells.parse_email(values.get("email", "")),
     )

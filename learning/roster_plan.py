@@ -29,7 +29,7 @@ Stored = Row[*tuple[Any, ...]]
 #: The learner columns a plan reads (and an import may write).
 FIELDS = (
     "id", "name", "name_confirmed", "organisation", "role", "language", "phone",
-    "telegram_username", "access", "timezone", "platform_user_id", "supervisor_id",
+    "telegram_username", "access", "timezone", "platform_user_id", "supervisor_id", "email",
 )  # fmt: skip
 #: Values per ``IN`` list on SQLite (well under its bound-parameter limit), and per array on
 #: PostgreSQL (one parameter, however long).
@@ -66,6 +66,7 @@ class Known:
     telegram: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     username: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     platform: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    email: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     #: (channel, channel user id) links that exist, whoever they belong to.
     links: set[tuple[str, str]] = field(default_factory=set)
 
@@ -86,6 +87,7 @@ def load_known(
     telegram_ids: Iterable[str],
     usernames: Iterable[str],
     platform_ids: Iterable[str],
+    emails: Iterable[str] = (),
 ) -> Known:
     """The stored learners and links these identities name (a query per kind and chunk)."""
     known = Known()
@@ -125,6 +127,7 @@ def load_known(
     linked("telegram", telegram_ids, known.telegram)
     learners(_LEARNERS.c.telegram_username, usernames, known.username)
     unindexed(_LEARNERS.c.platform_user_id, platform_ids, known.platform)  # no index (yet)
+    learners(_LEARNERS.c.email, emails, known.email)
     return known
 
 
@@ -141,8 +144,12 @@ def match(
     identities: tuple[str | None, str | None, str | None],
     platform_id: str | None,
     taken: dict[str, int],
+    email: str | None = None,
 ) -> tuple[str | None, str | None]:
-    """(stored learner id or None, error or None) for one row; `taken`: learner id -> line."""
+    """(stored learner id or None, error or None) for one row; `taken`: learner id -> line.
+
+    A platform user id or an email that another stored learner holds is an error: neither is
+    ever shared."""
     found = known.find(*identities)
     if len(found) > 1:
         names = ", ".join(sorted(describe(known.learners[i]) for i in found))
@@ -151,11 +158,12 @@ def match(
             f"the row's phone and Telegram identities belong to different learners: {names}",
         )
     learner = next(iter(found), None)
-    if platform_id:
-        holders = known.platform.get(platform_id, set()) - {learner}
+    for column, value, index in (("platform_user_id", platform_id, known.platform),
+                                 ("email", email, known.email)):  # fmt: skip
+        holders = index.get(value, set()) - {learner} if value else set()
         if holders:
             holder = known.learners[min(holders)]
-            return None, f"platform_user_id {platform_id!r} belongs to {describe(holder)}"
+            return None, f"{column} {value!r} belongs to {describe(holder)}"
     if learner is not None and learner in taken:
         who = describe(known.learners[learner])
         return None, f"{who} is also on line {taken[learner]}"
@@ -198,12 +206,13 @@ def plan(session: Session, rows: Sequence[RosterRow]) -> Plan:
         [r.telegram_username for r in rows if r.telegram_username]
         + [s[2] for s in supervisors if s[2]],
         [r.platform_user_id for r in rows if r.platform_user_id],
+        [r.email for r in rows if r.email],
     )
     result = Plan([], known, [], set())
     taken: dict[str, int] = {}
     for row in rows:
         keys = (row.phone, row.telegram_id, row.telegram_username)
-        learner, problem = match(known, keys, row.platform_user_id, taken)
+        learner, problem = match(known, keys, row.platform_user_id, taken, row.email)
         if problem:
             result.errors.append(RowError(row.line, problem))
             result.skipped.add(row.line)

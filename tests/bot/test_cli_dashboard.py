@@ -58,3 +58,30 @@ def test_invite_refuses_learners_and_unknown_people_politely(
     assert "/dashboard/signin/" not in out
     code, out = invoke("supervisors", "invite", "9999999999")
     assert code == 1 and "no learner '9999999999' in the roster" in out
+
+
+def test_invite_and_token_name_a_supervisor_by_the_rosters_email(
+    configure: Configure, tmp_path: Path
+) -> None:
+    app = configure()
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "name,phone,email,organisation,access\n"
+        "Meera Rao,9876500001,Meera.Rao@Revenue.example.gov.in,Revenue Dept,supervisor\n"
+        "Asha Verma,9876500002,asha@example.gov.in,Tehsil Office,\n",
+        encoding="utf-8",
+    )
+    code, out = invoke("learners", "import", str(roster))
+    assert code == 0, out
+
+    code, out = invoke("supervisors", "invite", "meera.rao@revenue.example.gov.in")
+    assert code == 0, out
+    token = out.splitlines()[0].rsplit("/", 1)[1]
+    assert app.dashboard_access.link_state(token) == "valid"
+    code, out = invoke("campaign", "token", "MEERA.RAO@revenue.example.gov.in")
+    assert code == 0, out
+
+    code, out = invoke("supervisors", "invite", "asha@example.gov.in")  # a learner
+    assert code == 1 and "Asha Verma has access 'learner'" in out
+    code, out = invoke("supervisors", "invite", "someone@example.gov.in")
+    assert code == 1 and "no learner 'someone@example.gov.in' in the roster" in out

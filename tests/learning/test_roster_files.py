@@ -210,3 +210,22 @@ Lata,9876500006,,rti:2027-01-31:b1:extra
     ]
     assert "'bad batch' is not a batch id" in errors[1].message
     assert errors[2].message == "mandatory lists 'rti' with two batches"
+
+
+def test_emails_are_checked_for_their_form_and_compared_in_any_case(tmp_path: Path) -> None:
+    text = """name,phone,email
+Asha,9876500001,Asha@Example.gov.in
+Ravi,9876500002,not-an-address
+Meena,9876500003,meena@
+Kumar,9876500004,ASHA@example.GOV.IN
+Devi,9876500005,devi.k+training@example.gov.in
+"""
+    rows, errors = read(tmp_path, text.encode())
+    assert [(r.name, r.email) for r in rows] == [
+        ("Asha", "asha@example.gov.in"), ("Devi", "devi.k+training@example.gov.in"),
+    ]  # fmt: skip
+    assert [(e.line, e.message.split(" ")[0]) for e in errors] == [
+        (3, "email"), (4, "email"), (5, "asha@example.gov.in"),
+    ]  # fmt: skip
+    assert "'not-an-address' is not an email address" in errors[0].message
+    assert errors[2].message == "asha@example.gov.in is also on line 2"

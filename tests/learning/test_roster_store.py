@@ -1,5 +1,5 @@
-"""Roster import against the store: platform ids and batches, rows naming two learners or one
-twice, strict imports, supervisors across chunks, an import cut off and run again."""
+"""Roster import against the store: platform ids, emails and batches, rows naming two learners
+or one twice, strict imports, supervisors across chunks, an import cut off and run again."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.repository import SqlLearnerRepository
-from learning.roster import check, import_rows, parse
+from learning.roster import check, find_learner, import_rows, parse
 from learning.roster import write as write_rows
 from tests.learning.store import migrated
 from tests.learning.test_roster import LANGUAGES, enrollments, learners, load, write
@@ -172,3 +172,44 @@ def test_a_link_made_between_check_and_write_does_not_stop_the_import(
     repo = SqlLearnerRepository(sessions)
     assert repo.count() == 3
     assert repo.get_by_channel("telegram", "55501235").name == "Ravi"  # type: ignore[union-attr]
+
+
+EMAILS = """name,phone,email,access,organisation
+Asha,9876500001,Asha.Verma@Revenue.Example.GOV.in,supervisor,Revenue
+Ravi,9876500002,,,Revenue
+"""
+
+
+def test_emails_are_stored_lower_cased_kept_and_never_shared(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    load(sessions, tmp_path, EMAILS)
+    people = learners(sessions)
+    assert (people["Asha"].email, people["Ravi"].email) == (
+        "asha.verma@revenue.example.gov.in", None,
+    )  # fmt: skip
+    # Without the column, or with an empty cell: kept; a new address replaces the old.
+    load(sessions, tmp_path, "name,phone\nAsha,9876500001\n")
+    load(sessions, tmp_path, "name,phone,email\nAsha,9876500001,\n")
+    assert learners(sessions)["Asha"].email == "asha.verma@revenue.example.gov.in"
+    load(sessions, tmp_path, "name,phone,email\nAsha,9876500001,asha@example.gov.in\n")
+    assert learners(sessions)["Asha"].email == "asha@example.gov.in"
+    # Another learner's address (in any case) is a row error; nothing of the row is written.
+    rows, _ = parse(write(tmp_path, "name,phone,email\nMeena,9876500003,ASHA@example.gov.in\n"),
+                    LANGUAGES)  # fmt: skip
+    report = import_rows(sessions, rows)
+    assert (report.created, report.skipped) == (0, 1)
+    assert [(e.line, e.message) for e in report.errors] == [
+        (2, "email 'asha@example.gov.in' belongs to Asha (919876500001)")
+    ]
+    assert "Meena" not in learners(sessions)
+
+
+def test_an_email_names_the_learner_to_commands(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    load(sessions, tmp_path, EMAILS)
+    asha = learners(sessions)["Asha"].id
+    assert find_learner(sessions, " asha.verma@REVENUE.example.gov.in ") == asha
+    assert find_learner(sessions, "nobody@example.gov.in") is None
+    assert find_learner(sessions, "9876500001") == asha  # the phone still works
