@@ -334,6 +334,13 @@ def test_patched_rasa_predicts_and_records_what_stock_rasa_does(
             }
         )
         endpoints = "endpoints.scale.yml" if run == "scale" else "endpoints.yml"
+        if run == "stock":  # Rasa's own SQL tracker store, not the one that keeps trackers
+            stock_endpoints = tmp_path / "endpoints.stock.yml"
+            own = (PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8")
+            kept_store = "type: bot.rasa_sql_store.SessionSQLTrackerStore"
+            assert kept_store in own
+            stock_endpoints.write_text(own.replace(kept_store, "type: SQL"), encoding="utf-8")
+            endpoints = str(stock_endpoints)
         runs[run] = subprocess.Popen(
             [str(RASA_PYTHON), str(PARITY), *(["--stock"] if run == "stock" else []),
              "--model", str(MODEL_PATH), "--endpoints", endpoints, "--input", str(work),
@@ -362,7 +369,10 @@ def test_patched_rasa_predicts_and_records_what_stock_rasa_does(
     assert (patched["pool"], stock["pool"]) == ("QueuePool", "NullPool")  # kept, not reopened
     assert patched["sessions"]["before"] >= 2 and patched["sessions"]["after"] == 0
     assert stock["sessions"] == {"before": 0, "after": 0}
-    assert (patched["tracker_store"], stock["tracker_store"]) == ("SQLTrackerStore",) * 2
+    # The embedded profile's store keeps the trackers it saved (bot/rasa_sql_store.py).
+    assert (patched["tracker_store"], stock["tracker_store"]) == (
+        "SessionSQLTrackerStore", "SQLTrackerStore",
+    )  # fmt: skip
     assert scaled["tracker_store"] == "SessionRedisTrackerStore"
     assert scaled["installed"] == ALL_PATCHES
 

@@ -68,6 +68,26 @@ def view(tracker: Any) -> dict[str, Any] | None:
             "slots": tracker.current_slot_values()}  # fmt: skip
 
 
+async def take_turns(stock: Any, ours: Any, other: Any) -> list[dict[str, Any]]:
+    """Two instances of a store (`ours`, `other`: two processes) take turns with one learner,
+    each turn followed by one that fails before saving; `stock` gets the turns too. What each
+    retrieves after every turn."""
+    rows = []
+    for number in range(6):
+        events = turn_events(number // 3, number % 3)
+        for name, store in (("stock", stock), ("ours", other if number % 2 else ours)):
+            tracker = await store.get_or_create_tracker("zara", append_action_listen=False)
+            for event in events:
+                tracker.update(event)
+            await store.save(tracker)
+            if name == "ours":  # a failed turn: events added, never saved
+                failed = await store.retrieve("zara")
+                failed.update(SlotSet("course", "never-saved"))
+        rows.append({name: view(await store.retrieve("zara")) for name, store in
+                     (("stock", stock), ("ours", ours), ("other", other))})  # fmt: skip
+    return rows
+
+
 async def run(db: int, prefix: str) -> dict[str, Any]:
     domain = Domain.load("domain.yml")
     common = {"host": "127.0.0.1", "port": 6379, "db": db, "record_exp": 3600}
@@ -96,20 +116,7 @@ async def run(db: int, prefix: str) -> dict[str, Any]:
     # Two processes (Sanic workers) take turns with one learner: each keeps the tracker it
     # saved, and must see the other's turns. A turn that fails before saving adds nothing.
     other = SessionRedisTrackerStore(domain, key_prefix=f"{prefix}ours", **common)
-    report["alternating"] = []
-    for number in range(6):
-        events = turn_events(number // 3, number % 3)
-        for name, store in (("stock", stock), ("ours", other if number % 2 else ours)):
-            tracker = await store.get_or_create_tracker("zara", append_action_listen=False)
-            for event in events:
-                tracker.update(event)
-            await store.save(tracker)
-            if name == "ours":  # a failed turn: events added, never saved
-                failed = await store.retrieve("zara")
-                failed.update(SlotSet("course", "never-saved"))
-        row = {name: view(await store.retrieve("zara")) for name, store in
-               (("stock", stock), ("ours", ours), ("other", other))}  # fmt: skip
-        report["alternating"].append(row)
+    report["alternating"] = await take_turns(stock, ours, other)
     report["kept_after_failures"] = sorted(ours._kept) + sorted(other._kept)
 
     # A whole tracker saved back (Rasa's HTTP API retrieves all sessions, appends, saves).

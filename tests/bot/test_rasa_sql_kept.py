@@ -1,0 +1,72 @@
+"""The SQL tracker store that keeps the trackers it saved (bot/rasa_sql_store.py, the embedded
+profile's) returns what Rasa's `SQLTrackerStore` returns, turn by turn, and never a kept
+tracker that another process, another writer or a failed turn made stale.
+
+tests/rasa/sql_kept_check.py (in `.venv-rasa`, with Karmabot's patches) drives both stores;
+this test reads its report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import stack
+from core.settings import PROJECT_ROOT
+from tests.bot.test_rasa_tracker_store import _without_timestamps
+
+CHECK = PROJECT_ROOT / "tests" / "rasa" / "sql_kept_check.py"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if not stack.RASA_PYTHON.exists():
+        pytest.fail("the Rasa environment is missing: run `make setup`")
+    folder = tmp_path_factory.mktemp("kept")
+    out = folder / "report.json"
+    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    done = subprocess.run(
+        [str(stack.RASA_PYTHON), str(CHECK), "--dir", str(folder), "--out", str(out)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(json.loads(Path(out).read_text(encoding="utf-8")))
+
+
+def test_every_turn_retrieves_what_rasas_sql_store_retrieves(report: dict[str, Any]) -> None:
+    turns = report["turns"]
+    assert len(turns) == 36
+    for row in turns:  # each store made its own events: the same but for their timestamps
+        assert _without_timestamps(row["ours"]) == _without_timestamps(row["stock"]), row
+    # The kept tracker is served to every turn but a learner's first and the one after a turn
+    # that started a session (its tracker held the session before: not kept).
+    learners = len({row["sender"] for row in turns})
+    after_a_start = sum(row["turn"] == 1 for row in turns)
+    assert report["served_kept"] == len(turns) - learners - after_a_start == 24
+
+
+def test_a_turn_that_started_a_session_is_not_kept(report: dict[str, Any]) -> None:
+    assert report["kept"] == ["asha", "meena", "ravi"]  # their last turns are inside a session
+
+
+def test_two_processes_see_each_others_turns_and_never_a_failed_one(
+    report: dict[str, Any],
+) -> None:
+    rows = report["alternating"]
+    assert len(rows) == 6
+    for number, row in enumerate(rows):
+        ours, other = _without_timestamps(row["ours"]), _without_timestamps(row["other"])
+        assert ours == other == _without_timestamps(row["stock"]), number
+        assert row["ours"] == row["other"], number  # the very events one of them stored
+        assert "never-saved" not in json.dumps(row["ours"])
+
+
+def test_a_row_written_by_another_writer_is_seen(report: dict[str, Any]) -> None:
+    seen = report["other_writer"]
+    assert seen["kept_before"] is True
+    assert "written-elsewhere" in json.dumps(_without_timestamps(seen["seen"]))

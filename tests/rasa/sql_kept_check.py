@@ -1,0 +1,89 @@
+"""Drive Rasa's `SQLTrackerStore` and `SessionSQLTrackerStore` through the same turns.
+
+Runs inside `.venv-rasa` with Karmabot's patches installed (as `bot.rasa_server` runs Rasa);
+tests/bot/test_rasa_sql_kept.py starts it and reads the report. Usage:
+
+    sql_kept_check.py --dir DIR --out OUT.json
+
+Each store has its own SQLite file. Every turn (tracker_store_check.py's multi-session
+conversations) retrieves the tracker from each store, adds the turn's events and saves it; the
+report holds what each then retrieves. Then two store objects on one file (two processes)
+take turns with one learner, each followed by a turn that fails before saving; and a row
+written behind the store's back (another writer) must be seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from bot import rasa_server  # noqa: E402
+from tests.rasa.tracker_store_check import (  # noqa: E402
+    LEARNERS,
+    TURNS,
+    take_turns,
+    turn_events,
+    view,
+)
+
+
+async def run(folder: Path) -> dict[str, Any]:
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+
+    from bot.rasa_sql_store import SessionSQLTrackerStore
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    stock = SQLTrackerStore(domain, dialect="sqlite", db=str(folder / "stock.db"))
+    ours = SessionSQLTrackerStore(domain, dialect="sqlite", db=str(folder / "ours.db"))
+    report: dict[str, Any] = {"turns": [], "served_kept": 0}
+    for sender, sessions in LEARNERS.items():
+        for session in range(sessions):
+            for number in range(TURNS):
+                row: dict[str, Any] = {"sender": sender, "session": session, "turn": number}
+                for name, store in (("stock", stock), ("ours", ours)):
+                    tracker = await store.get_or_create_tracker(sender, append_action_listen=False)
+                    if name == "ours" and any(k.tracker is tracker for k in ours._kept.values()):
+                        report["served_kept"] += 1
+                    for event in turn_events(session, number):
+                        tracker.update(event)
+                    await store.save(tracker)
+                    row[name] = view(await store.retrieve(sender))
+                report["turns"].append(row)
+    report["kept"] = sorted(ours._kept)
+
+    # Two processes take turns with one learner; each turn is followed by one that fails.
+    other = SessionSQLTrackerStore(domain, dialect="sqlite", db=str(folder / "ours.db"))
+    report["alternating"] = await take_turns(stock, ours, other)
+    # Another writer appends a row for a kept learner: the kept tracker is not served.
+    kept_before = "asha" in ours._kept
+    appended = await other.retrieve("asha")
+    appended.update(SlotSet("course", "written-elsewhere"))
+    await other.save(appended)
+    report["other_writer"] = {"kept_before": kept_before,
+                              "seen": view(await ours.retrieve("asha"))}  # fmt: skip
+    return report
+
+
+def main() -> None:
+    stock, argv = rasa_server.split_stock_flag(sys.argv[1:])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    if not stock:
+        rasa_server.install_patches(*rasa_server.installed_versions())
+    report = asyncio.run(run(args.dir))
+    args.out.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
