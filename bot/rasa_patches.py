@@ -181,6 +181,41 @@ def _current_turn_to_action_server() -> None:
     RemoteAction._action_call_format = _action_call_format
 
 
+def _current_turn_to_nlg_server() -> None:
+    """Send the NLG server the tracker state with the current turn's events, not the session's.
+
+    Rasa 3.6 serialises every event of the session (`EventVerbosity.ALL`) into each request to
+    the NLG endpoint, one per response a turn utters, and the action server parses it again:
+    with the action calls trimmed, this was the part of a turn inside one long session that
+    still grew with it. Karmabot's renderer reads only the slots (actions/nlg.py, a test holds
+    it to that); the request now carries the events from the latest user message on, as the
+    action calls do, and the rest of the body as before.
+    """
+    from rasa.core.nlg import callback
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import EventVerbosity
+
+    def nlg_request_format(
+        utter_action: str, tracker: Any, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        events = tracker.events  # a deque: indexed from its end, not copied
+        latest = next(
+            (i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], UserUttered)), 0
+        )
+        state = tracker.current_state(EventVerbosity.NONE)
+        state["events"] = [events[i].as_dict() for i in range(latest, len(events))]
+        response_id = kwargs.pop("response_id", None)
+        return {
+            "response": utter_action,
+            "id": response_id,
+            "arguments": kwargs,
+            "tracker": state,
+            "channel": {"name": output_channel},
+        }
+
+    callback.nlg_request_format = nlg_request_format
+
+
 def _carried_forward_history() -> None:
     """Carry a tracker's applied events and past states forward instead of rebuilding them.
 
@@ -372,6 +407,7 @@ RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _tracker_store_sqlite_sync_normal,
     _tracker_store_session_query,
     _current_turn_to_action_server,
+    _current_turn_to_nlg_server,
     _carried_forward_history,
     _reuse_http_sessions,
     _close_http_sessions_at_shutdown,

@@ -176,3 +176,24 @@ def test_rendering_reads_no_files(monkeypatch: pytest.MonkeyPatch) -> None:
     for language in ("en", "hi", "hi-Latn", "ta"):
         body = _request("utter_welcome_new", {"language": language, "name": "Ravi"})
         _assert_rasa_accepts(render_nlg_request(body, catalog))
+
+
+class _NoPeeking(dict[str, Any]):
+    """A tracker state that fails the test when anything but its slots is read."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        assert key == "slots", f"the renderer read tracker[{key!r}]"
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        assert key == "slots", f"the renderer read tracker[{key!r}]"
+        return super().__getitem__(key)
+
+
+def test_the_renderer_reads_only_the_trackers_slots() -> None:
+    """bot/rasa_patches.py `_current_turn_to_nlg_server` sends the current turn's events only;
+    rendering must not depend on any event, or on anything of the tracker but its slots."""
+    full = render_nlg_request(json.loads(json.dumps(RASA_BODY)), CATALOG)
+    body = json.loads(json.dumps(RASA_BODY))
+    body["tracker"] = _NoPeeking(slots=body["tracker"]["slots"], events=[])
+    assert render_nlg_request(body, CATALOG) == full
