@@ -144,6 +144,21 @@ def _tracker_store_session_query() -> None:
     SQLTrackerStore._event_query = _event_query
 
 
+def _current_turn_state(tracker: Any) -> dict[str, Any]:
+    """The tracker state Rasa sends out, with the events from the latest user message on (all
+    of them when there is none) instead of the whole session's."""
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import EventVerbosity
+
+    events = tracker.events  # a deque: indexed from its end, not copied
+    latest = next(
+        (i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], UserUttered)), 0
+    )
+    state: dict[str, Any] = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = [events[i].as_dict() for i in range(latest, len(events))]
+    return state
+
+
 def _current_turn_to_action_server() -> None:
     """Send the action server the current turn's events, not the whole session's.
 
@@ -156,16 +171,9 @@ def _current_turn_to_action_server() -> None:
     """
     import rasa
     from rasa.core.actions.action import RemoteAction
-    from rasa.shared.core.events import UserUttered
-    from rasa.shared.core.trackers import EventVerbosity
 
     def _action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
-        events = list(tracker.events)
-        start = next(
-            (i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], UserUttered)), 0
-        )
-        state = tracker.current_state(EventVerbosity.NONE)
-        state["events"] = [event.as_dict() for event in events[start:]]
+        state = _current_turn_state(tracker)
         result = {
             "next_action": self._name,
             "sender_id": tracker.sender_id,
@@ -192,18 +200,11 @@ def _current_turn_to_nlg_server() -> None:
     action calls do, and the rest of the body as before.
     """
     from rasa.core.nlg import callback
-    from rasa.shared.core.events import UserUttered
-    from rasa.shared.core.trackers import EventVerbosity
 
     def nlg_request_format(
         utter_action: str, tracker: Any, output_channel: str, **kwargs: Any
     ) -> dict[str, Any]:
-        events = tracker.events  # a deque: indexed from its end, not copied
-        latest = next(
-            (i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], UserUttered)), 0
-        )
-        state = tracker.current_state(EventVerbosity.NONE)
-        state["events"] = [events[i].as_dict() for i in range(latest, len(events))]
+        state = _current_turn_state(tracker)
         response_id = kwargs.pop("response_id", None)
         return {
             "response": utter_action,
