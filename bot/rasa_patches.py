@@ -234,6 +234,51 @@ def _carried_forward_history() -> None:
     Domain.states_for_tracker_history = rasa_history.states_for_tracker_history
 
 
+def _windowed_policy_states() -> None:
+    """Give a policy only the last states it reads, not the whole session's.
+
+    `RulePolicy` and `MemoizationPolicy` read only the last few states of a tracker, but Rasa
+    builds, copies and scans them all on every prediction (several a turn), so a turn grew
+    with the session. `Policy._prediction_states` now tells bot/rasa_history.py how many of
+    the last states the policy reads (`rasa_history.window_for`); other policies get all, as
+    in Rasa. tests/rasa/window_check.py compares every prediction of the trained policies with
+    and without the window over long conversations.
+    """
+    from rasa.core.policies.policy import Policy
+
+    from bot import rasa_history
+
+    original = Policy._prediction_states
+
+    @functools.wraps(original)
+    def _prediction_states(self: Any, *args: Any, **kwargs: Any) -> Any:
+        window = rasa_history.window_for(self)
+        if window is None:
+            return original(self, *args, **kwargs)
+        token = rasa_history.WINDOW.set(window)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            rasa_history.WINDOW.reset(token)
+
+    Policy._prediction_states = _prediction_states
+
+
+def _tracker_copy_without_replay() -> None:
+    """Copy a tracker from its state instead of replaying all its events.
+
+    The processor copies the tracker before each action it runs (so that a rejected action's
+    policy events can be dropped); Rasa's copy replays every event of the session. See
+    `rasa_history.copy_tracker`; tests/rasa/history_check.py compares it with Rasa's copy
+    after every event of a long conversation.
+    """
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import rasa_history
+
+    DialogueStateTracker.copy = rasa_history.copy_tracker
+
+
 class _Borrowed:
     """`async with` on a shared aiohttp session that leaves it open afterwards."""
 
@@ -410,6 +455,8 @@ RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _current_turn_to_action_server,
     _current_turn_to_nlg_server,
     _carried_forward_history,
+    _windowed_policy_states,
+    _tracker_copy_without_replay,
     _reuse_http_sessions,
     _close_http_sessions_at_shutdown,
     _sequential_graph_runs,

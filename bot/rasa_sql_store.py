@@ -19,12 +19,16 @@ that started a new session, whose tracker still holds the one before, is read ag
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.rasa_history import tail
 
 #: Trackers each process keeps after saving them (a learner's turns usually come in a row).
 CACHED_TRACKERS = 512
@@ -46,6 +50,10 @@ class SessionSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        #: During a save (between its awaits): the kept tracker being saved again, and
+        #: whether Rasa's count of the stored session was needed.
+        self._saving: dict[str, _Kept] = {}
+        self._counted: dict[str, bool] = {}
 
     def _last_id(self, session: Any, sender_id: str) -> int | None:
         """The id of the learner's newest stored event (the `sender_id` index, one probe)."""
@@ -64,16 +72,57 @@ class SessionSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events (as Rasa does), then keep it if it is exactly the
-        stored last session."""
+        stored last session.
+
+        A kept tracker saved again needs no count of the stored session: the database still
+        ends at its last row, so it holds the kept events, and when the new events start no
+        session and none is older than the last stored one, the session is now exactly the
+        tracker's events.
+        """
         sender_id = tracker.sender_id
-        self._kept.pop(sender_id, None)
-        await super().save(tracker)
+        kept = self._kept.pop(sender_id, None)
+        if kept is not None and kept.tracker is tracker:
+            self._saving[sender_id] = kept
+        try:
+            await super().save(tracker)
+            counted = self._counted.pop(sender_id, True)
+        finally:
+            self._saving.pop(sender_id, None)
+            self._counted.pop(sender_id, None)
+        events = len(tracker.events)
         with self.session_scope() as session:
-            session_rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=False
-            ).count()
             last_id = self._last_id(session, sender_id)
-        if last_id is not None and session_rows == len(tracker.events):
-            self._kept[sender_id] = _Kept(tracker, len(tracker.events), last_id)
+            if counted or not _continues(tracker, kept.events if kept else 0):
+                rows = self._event_query(
+                    session, sender_id, fetch_events_from_all_sessions=False
+                ).count()
+            else:
+                rows = events
+        if last_id is not None and rows == events:
+            self._kept[sender_id] = _Kept(tracker, events, last_id)
             while len(self._kept) > CACHED_TRACKERS:
                 self._kept.popitem(last=False)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        """The tracker's events not stored yet: after the kept ones when the database still
+        ends at the kept tracker's last row, else after as many as the stored session has
+        (Rasa's count)."""
+        kept = self._saving.get(tracker.sender_id)
+        if kept is not None and self._last_id(session, tracker.sender_id) == kept.last_id:
+            self._counted[tracker.sender_id] = False
+            return iter(tail(tracker.events, kept.events))
+        self._counted[tracker.sender_id] = True
+        return super()._additional_events(session, tracker)
+
+
+def _continues(tracker: DialogueStateTracker, stored: int) -> bool:
+    """Whether the events after the first `stored` start no session and none is older than
+    the last stored event (so the stored session grew by exactly them)."""
+    if stored == 0:
+        return False
+    previous = tracker.events[stored - 1].timestamp
+    for event in tail(tracker.events, stored):
+        if isinstance(event, SessionStarted) or event.timestamp < previous:
+            return False
+        previous = event.timestamp
+    return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from bench.turns import scripts
 from bench.turns.cpu import MACHINE, other_cores
 from bench.turns.history_plan import (
     LOAD_GENERATOR,
@@ -20,6 +21,7 @@ RATIO_TARGET = 1.3
 TARGET_HISTORY = 1000
 #: Cores other processes may use during a timed batch before the report warns.
 BACKGROUND_LIMIT = 0.2
+MIX = sum(len(script) for script in scripts.KARMABOT_LATENCY)  # turns of one pass
 
 
 def ratio(curve: Curve, value: str = "p50_ms") -> float:
@@ -115,7 +117,8 @@ def setup_lines(options: HistoryOptions) -> list[str]:
     return [
         f"- **One learner per curve** (one sender id) makes turns one after another, each as "
         f"soon as the previous reply arrives. After {points} earlier turns a batch of "
-        f"{o.batch} turns is timed while every other curve waits; between checkpoints the "
+        f"{o.batch} turns ({o.batch / MIX:g} × Karmabot's {MIX}-turn mix) is timed while "
+        "every other curve waits; between checkpoints the "
         "curves fast-forward at once, each at its own pace, with untimed turns of the same "
         "kind. Karmabot's curves go to the last checkpoint (a safety net stops any curve "
         f"after {o.time_cap_s:.0f} s, `--time-cap`); stock's one-session curve ends at "

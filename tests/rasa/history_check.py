@@ -10,7 +10,8 @@ turns, a follow-up action, user-utterance and action reverts, a restart and new 
 After every event, the carried-forward functions and Rasa's originals (swapped back in) must
 give the same applied events (the same objects) and the same states for every combination of
 arguments the policies use; callers then change the states they got, as featurizers do, and
-the next call must not see it.
+the next call must not see it. The same comparison with calls only every few events (as a
+turn adds several) covers reverts between two calls.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import operator
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +44,7 @@ from rasa.shared.core.events import (  # noqa: E402
     UserUtteranceReverted,
     UserUttered,
 )
-from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity  # noqa: E402
 
 from bot import rasa_history, rasa_patches  # noqa: E402
 
@@ -154,7 +156,94 @@ def run() -> dict[str, Any]:
                     state[USER].pop("text", None)
                 state.clear()
     report["folded_events"] = folded["events"]
+    report["copies"] = copies(domain)
+    report["sparse"] = sparse(domain)
     return report
+
+
+def sparse(domain: Domain) -> dict[str, Any]:
+    """Past states against Rasa's when they are asked for only every few events, as a turn
+    adds several: a revert and new events may come between two calls, leaving the applied
+    events as long as before but no longer beginning with those folded last time
+    (`regrown` counts the calls where that happened)."""
+    result: dict[str, Any] = {"compared": 0, "regrown": 0, "mismatches": []}
+    for stride in (2, 3, 4, 5, 7, 11):
+        tracker = DialogueStateTracker("sparse", domain.slots)
+        before: list[Event] = []
+        for position, event in enumerate(conversation()):
+            tracker.update(event)
+            if position % stride != stride - 1:
+                continue
+            with stock():
+                applied = tracker.applied_events()
+            prefix = applied[: len(before)]
+            if len(applied) >= len(before) and any(map(operator.is_not, prefix, before)):
+                result["regrown"] += 1
+            before = applied
+            for arguments in ARGUMENTS:
+                mine = domain.states_for_tracker_history(tracker, *arguments)
+                with stock():
+                    theirs = domain.states_for_tracker_history(tracker, *arguments)
+                result["compared"] += 1
+                if mine != theirs:
+                    result["mismatches"].append([stride, position, repr(arguments)])
+    return result
+
+
+def message(event: Event | None) -> Any:
+    """A latest message as a dict; an empty one (a reset's) without its creation time."""
+    if event is None:
+        return None
+    data = event.as_dict()
+    if data.get("text") is None:
+        data.pop("timestamp")
+    return data
+
+
+def fingerprint(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """Everything a tracker's state is made of, by value (events and messages by identity)."""
+    return {
+        "state": tracker.current_state(EventVerbosity.ALL),
+        "events": [id(event) for event in tracker.events],
+        "slots": {n: (s.value, s.has_been_set, type(s)) for n, s in tracker.slots.items()},
+        "latest_action": tracker.latest_action,
+        "latest_message": message(tracker.latest_message),
+        "latest_bot": message(tracker.latest_bot_utterance),
+        "followup": tracker.followup_action,
+        "paused": tracker._paused,
+        "loop": repr(tracker.active_loop),
+        "ids": (tracker.model_id, tracker.assistant_id, tracker.sender_source),
+        "max": tracker._max_event_history,
+    }
+
+
+def copies(domain: Domain) -> dict[str, Any]:
+    """`copy()` (bot/rasa_history.py) against Rasa's replay after every event of the
+    conversation, and that changing the copy leaves the original as it was."""
+    rasa_patches._tracker_copy_without_replay()
+    assert DialogueStateTracker.copy is rasa_history.copy_tracker
+    tracker = DialogueStateTracker("check", domain.slots)
+    tracker.model_id = "model-1"
+    result: dict[str, Any] = {"compared": 0, "mismatches": [], "leaks": [], "in_loop": 0}
+    for position, event in enumerate(conversation()):
+        tracker.update(event)
+        mine = tracker.copy()
+        theirs = tracker.travel_back_in_time(float("inf"))
+        result["compared"] += 1
+        result["in_loop"] += tracker.active_loop is not None
+        if fingerprint(mine) != fingerprint(theirs):
+            result["mismatches"].append(position)
+        real = tracker.latest_message is not None and tracker.latest_message.text is not None
+        if real and mine.latest_message is not theirs.latest_message:
+            result["mismatches"].append([position, "latest_message object"])
+        before = fingerprint(tracker)
+        mine.update(SlotSet("course", f"changed-{position}"))
+        mine.reject_action(mine.active_loop_name or "")
+        mine.update(UserUttered("changed", {"name": "greet", "confidence": 1.0}))
+        mine.update(ActiveLoop("name_form"))
+        if fingerprint(tracker) != before:
+            result["leaks"].append(position)
+    return result
 
 
 def main() -> None:
