@@ -179,23 +179,22 @@ def states_for_tracker_history(
     final = _States(domain, [], memo.replay, memo.states[-1:], memo.last_ml_action,
                     memo.turn_was_hidden)  # fmt: skip
     _step(domain, final, memo.replay, False, options)
-    tail = final.states[1:] if memo.states else final.states
+    current = final.states[1:] if memo.states else final.states
     window = WINDOW.get()
     if window is None:
-        return _copied(memo.states + tail)
-    return _copied(_last(memo.states, tail, window))
+        return _copied(memo.states + current)
+    return _copied(_last(memo.states, current, window))
 
 
-def _last(states: list[dict[str, Any]], tail: list[dict[str, Any]], wanted: int) -> list[Any]:
-    """The last states of `states + tail` that hold `wanted` states not left by
+def _last(states: list[dict[str, Any]], current: list[dict[str, Any]], wanted: int) -> list[Any]:
+    """The last states of `states + current` that hold `wanted` states not left by
     `action_unlikely_intent` (ML policies drop those before they slice), or all of them."""
-    kept = list(tail)
-    count = sum(1 for state in kept if not _unlikely(state))
+    count = sum(1 for state in current if not _unlikely(state))
     index = len(states)
     while count < wanted and index > 0:
         index -= 1
         count += not _unlikely(states[index])
-    return states[index:] + kept
+    return states[index:] + current
 
 
 def _unlikely(state: dict[str, Any]) -> bool:
