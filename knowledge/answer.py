@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Callable
 
+from knowledge.answer_type import answer_fit
 from knowledge.confidence import blend
 from knowledge.config import KnowledgeConfig
 from knowledge.documents import Answer, Citation, Hit
@@ -194,13 +195,15 @@ class Answerer:
             text = display(hit)
             if hit.origin:
                 texts[hit.id] = trim(text, limit, keep, stop)
-                scored.append((hit, hit.confidence or 0.0))
+                fit = answer_fit(query.text, texts[hit.id])
+                scored.append((hit, (hit.confidence or 0.0) * fit))
                 continue
             heading = str(hit.metadata.get("heading") or hit.metadata.get("title") or "")
             window = best_window(query, text, heading, index, stop, limit)
             if window is None:
                 continue
             confidence = blend(window.coverage, hit.similarity, reads)
+            confidence *= answer_fit(query.text, window.text)
             texts[hit.id] = window.text
             scored.append((hit, confidence))
         return sorted(scored, key=lambda pair: -pair[1]), texts

@@ -57,9 +57,12 @@ class Group:
         return any(all(word & passage for word in term) for term in self.terms)
 
 
-def _term(text: str, stop: frozenset[str]) -> Term:
+def _term(text: str, stop: frozenset[str], keys: bool = True) -> Term:
+    """The words of `text` as their token variants; without spelling keys unless `keys`."""
     return tuple(
-        frozenset(word_tokens(word)) for word in words(text) if not is_stopword(word, stop)
+        frozenset(t for t in word_tokens(word) if keys or not t.startswith("~"))
+        for word in words(text)
+        if not is_stopword(word, stop)
     )
 
 
@@ -118,7 +121,10 @@ def plan(question: str, glossary: Glossary, reads_indic: bool, language: str = "
     concept_terms: list[str] = []
     for match in matches:
         span = " ".join(found[match.start : match.end])
-        terms = [_term(span, stop)] + [_term(t, stop) for t in match.concept.all_terms()]
+        # Spelling keys bridge the learner's own spellings; the glossary's forms are spelt
+        # right, and their keys would meet unrelated words (বদলি "transfer", বদলে "instead").
+        glossed = [_term(t, stop, keys=False) for t in match.concept.all_terms()]
+        terms = [_term(span, stop), *glossed]
         terms = [t for t in terms if t]
         tokens = {tok for term in terms if len(term) == 1 for tok in term[0]}
         tokens |= {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from knowledge.glossary import load
 from knowledge.query import plan
-from knowledge.text import words
+from knowledge.text import tokenize, words
 
 REQUIRED = [
     "course", "training", "officer", "competency", "certificate", "platform", "commission",
@@ -33,3 +33,29 @@ def test_a_hindi_question_is_expanded_with_english_terms() -> None:
     assert "certificate" in query.tokens
     assert "certificate" in query.dense_text
     assert query.language == "hi"
+
+
+def test_glossary_forms_do_not_match_words_that_only_sound_alike() -> None:
+    """The learner's own word is matched by its spelling key; the glossary's forms are not.
+
+    বদলি ("transfer") and বদলে ("instead of") share a spelling key; a passage that says
+    "instead of" is no answer to "mera transfer kab hoga".
+    """
+    query = plan("mera transfer kab hoga", load(), reads_indic=False, language="hi")
+    (group,) = query.groups
+    assert group.label == "transfer"
+    assert group.found_in(set(tokenize("নিয়মের বদলে ভূমিকা"))) is False
+    assert group.found_in(set(tokenize("কর্মকর্তার বদলি হলে")))
+    assert group.found_in(set(tokenize("अधिकारी का तबादला हुआ")))
+    typo = plan("mera tabadala kab hoga", load(), reads_indic=False, language="hi")
+    assert typo.groups[0].found_in(set(tokenize("अधिकारी का तबादला हुआ")))
+
+
+def test_general_service_vocabulary_crosses_languages() -> None:
+    """Everyday service words (leave, pension, transfer) are concepts in every language."""
+    glossary = load()
+    for text, concept in (
+        ("chhutti", "leave"), ("छुट्टी", "leave"), ("விடுப்பு", "leave"), ("ছুটি", "leave"),
+        ("tabadla", "transfer"), ("तबादला", "transfer"), ("বদলি", "transfer"),
+    ):  # fmt: skip
+        assert concept in [m.concept.id for m in glossary.find(words(text))], text
