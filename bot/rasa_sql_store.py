@@ -14,19 +14,25 @@ probe of the `sender_id` index: any other writer, or an import, changes it) and 
 added to the tracker since (a turn that failed before saving). A tracker is kept only when it
 is exactly the stored last session (its event count is the session's row count), so a turn
 that started a new session, whose tracker still holds the one before, is read again next time.
+
+A kept tracker saved again is appended in one transaction with SQLAlchemy Core (the newest
+row checked, the new events inserted as one `executemany`, the newest row read back), rows
+filled as Rasa fills them; Rasa's own save (an ORM session, the stored session counted)
+remains for every other tracker.
 """
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.rasa_history import tail
 
@@ -50,69 +56,105 @@ class SessionSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
-        #: During a save (between its awaits): the kept tracker being saved again, and
-        #: whether Rasa's count of the stored session was needed.
-        self._saving: dict[str, _Kept] = {}
-        self._counted: dict[str, bool] = {}
+        table = self.SQLEvent.__table__
+        self._insert = table.insert()
+        self._newest = sa.select(sa.func.max(table.c.id)).where(
+            table.c.sender_id == sa.bindparam("sender_id")
+        )
 
-    def _last_id(self, session: Any, sender_id: str) -> int | None:
+    def _last_id(self, connection: Any, sender_id: str) -> int | None:
         """The id of the learner's newest stored event (the `sender_id` index, one probe)."""
-        query = session.query(sa.func.max(self.SQLEvent.id))
-        return query.filter(self.SQLEvent.sender_id == sender_id).scalar()
+        return connection.execute(self._newest, {"sender_id": sender_id}).scalar()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the conversation's last session (None for a new conversation)."""
         kept = self._kept.pop(sender_id, None)
         if kept is not None and len(kept.tracker.events) == kept.events:
-            with self.session_scope() as session:
-                if self._last_id(session, sender_id) == kept.last_id:
+            with self.engine.connect() as connection:
+                if self._last_id(connection, sender_id) == kept.last_id:
                     self._kept[sender_id] = kept
                     return kept.tracker
         return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker's new events (as Rasa does), then keep it if it is exactly the
-        stored last session.
+        """Store the tracker's new events, then keep it if it is exactly the stored last
+        session.
 
-        A kept tracker saved again needs no count of the stored session: the database still
-        ends at its last row, so it holds the kept events, and when the new events start no
-        session and none is older than the last stored one, the session is now exactly the
-        tracker's events.
+        A kept tracker saved again, while the database still ends at its last row, gets its
+        new events appended in one transaction with no count of the stored session: when they
+        start no session and none is older than the last stored one, the session is now
+        exactly the tracker's events. Any other tracker is saved as Rasa saves it.
         """
         sender_id = tracker.sender_id
         kept = self._kept.pop(sender_id, None)
         if kept is not None and kept.tracker is tracker:
-            self._saving[sender_id] = kept
-        try:
-            await super().save(tracker)
-            counted = self._counted.pop(sender_id, True)
-        finally:
-            self._saving.pop(sender_id, None)
-            self._counted.pop(sender_id, None)
-        events = len(tracker.events)
-        with self.session_scope() as session:
-            last_id = self._last_id(session, sender_id)
-            if counted or not _continues(tracker, kept.events if kept else 0):
-                rows = self._event_query(
-                    session, sender_id, fetch_events_from_all_sessions=False
-                ).count()
-            else:
-                rows = events
-        if last_id is not None and rows == events:
-            self._kept[sender_id] = _Kept(tracker, events, last_id)
-            while len(self._kept) > CACHED_TRACKERS:
-                self._kept.popitem(last=False)
+            await self.stream_events(tracker)
+            if self._append(tracker, kept):
+                return
+            await self._save_as_rasa(tracker, stream=False)
+        else:
+            await self._save_as_rasa(tracker, stream=True)
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
-        """The tracker's events not stored yet: after the kept ones when the database still
-        ends at the kept tracker's last row, else after as many as the stored session has
-        (Rasa's count)."""
-        kept = self._saving.get(tracker.sender_id)
-        if kept is not None and self._last_id(session, tracker.sender_id) == kept.last_id:
-            self._counted[tracker.sender_id] = False
-            return iter(tail(tracker.events, kept.events))
-        self._counted[tracker.sender_id] = True
-        return super()._additional_events(session, tracker)
+    def _append(self, tracker: DialogueStateTracker, kept: _Kept) -> bool:
+        """Append a kept tracker's new events in one transaction; False (nothing written)
+        when another writer added rows since it was kept."""
+        sender_id, events = tracker.sender_id, len(tracker.events)
+        with self.engine.begin() as connection:
+            if self._last_id(connection, sender_id) != kept.last_id:
+                return False
+            new = [_row(sender_id, event) for event in tail(tracker.events, kept.events)]
+            if new:
+                connection.execute(self._insert, new)
+            last_id = self._last_id(connection, sender_id)
+        if _continues(tracker, kept.events):
+            self._keep(tracker, events, last_id)
+        else:
+            self._keep_if_session(tracker)
+        return True
+
+    async def _save_as_rasa(self, tracker: DialogueStateTracker, stream: bool) -> None:
+        """Rasa's save (the stored session counted), then keep the tracker if it is exactly
+        the stored last session."""
+        if stream:
+            await super().save(tracker)
+        else:  # the events went to the broker already
+            with self.session_scope() as session:
+                for event in self._additional_events(session, tracker):
+                    session.add(self.SQLEvent(**_row(tracker.sender_id, event)))
+                session.commit()
+        self._keep_if_session(tracker)
+
+    def _keep_if_session(self, tracker: DialogueStateTracker) -> None:
+        """Keep the tracker if the stored last session has exactly its events."""
+        with self.session_scope() as session:
+            last_id = self._last_id(session, tracker.sender_id)
+            query = self._event_query(
+                session, tracker.sender_id, fetch_events_from_all_sessions=False
+            )
+            rows = query.count()
+        if rows == len(tracker.events):
+            self._keep(tracker, rows, last_id)
+
+    def _keep(self, tracker: DialogueStateTracker, events: int, last_id: int | None) -> None:
+        if last_id is None:
+            return
+        self._kept[tracker.sender_id] = _Kept(tracker, events, last_id)
+        while len(self._kept) > CACHED_TRACKERS:
+            self._kept.popitem(last=False)
+
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    """An event as a row of Rasa's `events` table, columns filled as `SQLTrackerStore.save`
+    fills them."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 def _continues(tracker: DialogueStateTracker, stored: int) -> bool:

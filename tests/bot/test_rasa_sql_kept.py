@@ -50,6 +50,14 @@ def test_every_turn_retrieves_what_rasas_sql_store_retrieves(report: dict[str, A
     assert report["served_kept"] == len(turns) - learners - after_a_start == 24
 
 
+def test_appended_rows_are_the_rows_rasa_writes(report: dict[str, Any]) -> None:
+    """Kept trackers are appended without Rasa's save; the table must not tell."""
+    stock, ours = report["rows"]["stock"], report["rows"]["ours"]
+    assert len(ours) == len(stock) > 100
+    assert ours == stock
+    assert all(row["timestamp_column_is_the_events"] for row in ours)
+
+
 def test_a_turn_that_started_a_session_is_not_kept(report: dict[str, Any]) -> None:
     assert report["kept"] == ["asha", "meena", "ravi"]  # their last turns are inside a session
 

@@ -46,14 +46,14 @@ async def run(folder: Path) -> dict[str, Any]:
     stock = SQLTrackerStore(domain, dialect="sqlite", db=str(folder / "stock.db"))
     ours = SessionSQLTrackerStore(domain, dialect="sqlite", db=str(folder / "ours.db"))
     ours.uncounted_saves = 0  # type: ignore[attr-defined]
-    additional = ours._additional_events
+    append = ours._append
 
-    def counting(session: Any, tracker: Any) -> Any:
-        events = additional(session, tracker)
-        ours.uncounted_saves += not ours._counted[tracker.sender_id]  # type: ignore[attr-defined]
-        return events
+    def counting(tracker: Any, kept: Any) -> bool:
+        appended = append(tracker, kept)
+        ours.uncounted_saves += appended  # type: ignore[attr-defined]
+        return appended
 
-    ours._additional_events = counting  # type: ignore[method-assign]
+    ours._append = counting  # type: ignore[method-assign]
     report: dict[str, Any] = {"turns": [], "served_kept": 0}
     for sender, sessions in LEARNERS.items():
         for session in range(sessions):
@@ -69,6 +69,7 @@ async def run(folder: Path) -> dict[str, Any]:
                     row[name] = view(await store.retrieve(sender))
                 report["turns"].append(row)
     report["kept"] = sorted(ours._kept)
+    report["rows"] = {name: stored_rows(folder / f"{name}.db") for name in ("stock", "ours")}
 
     # Two processes take turns with one learner; each turn is followed by one that fails.
     other = SessionSQLTrackerStore(domain, dialect="sqlite", db=str(folder / "ours.db"))
@@ -83,6 +84,28 @@ async def run(folder: Path) -> dict[str, Any]:
     report["back_dated"] = await back_dated(stock, ours)
     report["uncounted_saves"] = ours.uncounted_saves
     return report
+
+
+def stored_rows(path: Path) -> list[dict[str, Any]]:
+    """Every row of a store's `events` table in order, its timestamps checked and left out
+    (each store made its own events: they differ only in time)."""
+    import sqlite3
+
+    rows = []
+    with sqlite3.connect(path) as db:
+        query = "SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
+        for sender, type_name, stamp, intent, action, data in db.execute(
+            query + "FROM events ORDER BY id"
+        ):
+            event = json.loads(data)
+            rows.append(
+                {
+                    "row": [sender, type_name, intent, action],
+                    "timestamp_column_is_the_events": stamp == event.pop("timestamp", None),
+                    "data": event,
+                }
+            )
+    return rows
 
 
 async def back_dated(stock: Any, ours: Any) -> list[dict[str, Any]]:
