@@ -11,9 +11,10 @@ with each earlier one (14× after 1,000 turns, docs/PERFORMANCE.md). Here `save`
 tracker it stored, with the id of the last stored row; `retrieve` returns the kept tracker
 without reading or replaying when the database still ends at that row for the learner (one
 probe of the `sender_id` index: any other writer, or an import, changes it) and nothing was
-added to the tracker since (a turn that failed before saving). A tracker is kept only when it
-is exactly the stored last session (its event count is the session's row count), so a turn
-that started a new session, whose tracker still holds the one before, is read again next time.
+added to the tracker since (a turn that failed before saving). A tracker is kept when it is
+exactly the stored last session (its event count is the session's row count); after a turn
+that started a new session, whose tracker still holds the one before, what is kept is the
+new session's events replayed from their stored JSON, the tracker Rasa's `retrieve` builds.
 
 A kept tracker saved again is appended in one transaction with SQLAlchemy Core (the newest
 row checked, the new events inserted as one `executemany`, the newest row read back), rows
@@ -134,6 +135,25 @@ class SessionSQLTrackerStore(SQLTrackerStore):
             rows = query.count()
         if rows == len(tracker.events):
             self._keep(tracker, rows, last_id)
+        elif 0 < rows < len(tracker.events):  # the turn started a session: keep that session
+            session_tracker = self._last_session(tracker, rows)
+            if session_tracker is not None:
+                self._keep(session_tracker, rows, last_id)
+
+    def _last_session(
+        self, tracker: DialogueStateTracker, rows: int
+    ) -> DialogueStateTracker | None:
+        """The tracker Rasa's `retrieve` would build from the stored last session (the events
+        from the newest `session_started` on, as stored JSON, replayed), when the tracker's
+        own events of that session are `rows` many; else None."""
+        starts = [e.timestamp for e in tracker.events if isinstance(e, SessionStarted)]
+        if not starts or self.domain is None:
+            return None
+        session = [e for e in tracker.events if e.timestamp >= max(starts)]
+        if len(session) != rows:
+            return None
+        stored = [json.loads(json.dumps(event.as_dict())) for event in session]
+        return DialogueStateTracker.from_dict(tracker.sender_id, stored, self.domain.slots)
 
     def _keep(self, tracker: DialogueStateTracker, events: int, last_id: int | None) -> None:
         if last_id is None:
