@@ -448,6 +448,62 @@ def _contiguous_intent_weights() -> None:
     LogisticRegressionClassifier.process = process_contiguous
 
 
+def _sentence_features_only() -> None:
+    """The intent classifier combines only the sentence features it reads.
+
+    `LogisticRegressionClassifier._create_X` asks `Message.get_sparse_features`, which
+    combines the featurizers' sequence features (a tokens × vocabulary matrix per featurizer,
+    the character n-grams' the largest) and their sentence features, and then keeps only the
+    sentence ones: the sequence half was a quarter of each parse. Here the sentence features
+    are combined alone, as Rasa combines them (`Message._combine_features`, same order), and
+    `X` is built as Rasa builds it.
+    """
+    from rasa.nlu.classifiers import logistic_regression_classifier as module
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    csr_matrix, hstack, vstack = module.csr_matrix, module.hstack, module.vstack
+
+    def _create_X(self: Any, messages: Any) -> Any:
+        rows = []
+        for message in messages:
+            sentence = message._filter_sparse_features(TEXT, [])[1]
+            sparse = Message._combine_features(sentence, [])
+            dense = message.get_dense_features(attribute=TEXT)[1]
+            rows.append(
+                hstack(
+                    [
+                        csr_matrix(sparse.features if sparse else []),
+                        csr_matrix(dense.features if dense else []),
+                    ]
+                )
+            )
+        return vstack(rows)
+
+    module.LogisticRegressionClassifier._create_X = _create_X
+
+
+def _domain_emptiness_by_responses() -> None:
+    """`Domain.is_empty` answers False at once for a domain with responses.
+
+    Rasa checks every parsed message against the domain unless the domain is empty, and
+    `is_empty` compares the domain's whole `as_dict()` with a newly built empty domain's: a
+    tenth of a parse. An empty domain has no responses, so a domain with responses is not
+    empty; any other domain is still compared as Rasa compares it.
+    """
+    from rasa.shared.core.domain import Domain
+
+    is_empty = Domain.is_empty
+
+    @functools.wraps(is_empty)
+    def is_empty_quickly(self: Any) -> bool:
+        if self.responses:
+            return False
+        return bool(is_empty(self))
+
+    Domain.is_empty = is_empty_quickly
+
+
 #: The patches that depend on Rasa's internals only, in the order they are installed.
 RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _tracker_store_sqlite_sync_normal,
@@ -462,4 +518,6 @@ RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _sequential_graph_runs,
     _event_types_by_name,
     _contiguous_intent_weights,
+    _sentence_features_only,
+    _domain_emptiness_by_responses,
 )

@@ -21,6 +21,10 @@ the same conversations through patched and stock Rasa and compares predictions a
 - `_event_types_by_name`: event classes are found by name in a table.
 - `_contiguous_intent_weights`: the intent classifier's weights are kept in the layout its
   prediction reads.
+- `_sentence_features_only`: the intent classifier combines only the sentence features it
+  reads, not the sequence features too.
+- `_domain_emptiness_by_responses`: a domain with responses is not empty, without comparing
+  it whole with an empty one on every parse.
 """
 
 from __future__ import annotations
