@@ -57,6 +57,8 @@ class SessionSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        #: Learners whose `retrieve` found no stored event (their first save appends too).
+        self._new: OrderedDict[str, None] = OrderedDict()
         table = self.SQLEvent.__table__
         self._insert = table.insert()
         self._newest = sa.select(sa.func.max(table.c.id)).where(
@@ -75,6 +77,13 @@ class SessionSQLTrackerStore(SQLTrackerStore):
                 if self._last_id(connection, sender_id) == kept.last_id:
                     self._kept[sender_id] = kept
                     return kept.tracker
+        if self.domain is not None:
+            with self.engine.connect() as connection:
+                if self._last_id(connection, sender_id) is None:  # Rasa's read finds nothing
+                    self._new[sender_id] = None
+                    while len(self._new) > CACHED_TRACKERS:
+                        self._new.popitem(last=False)
+                    return None
         return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -84,31 +93,43 @@ class SessionSQLTrackerStore(SQLTrackerStore):
         A kept tracker saved again, while the database still ends at its last row, gets its
         new events appended in one transaction with no count of the stored session: when they
         start no session and none is older than the last stored one, the session is now
-        exactly the tracker's events. Any other tracker is saved as Rasa saves it.
+        exactly the tracker's events. So does a new learner's tracker while the database still
+        holds no event of theirs. Any other tracker is saved as Rasa saves it.
         """
         sender_id = tracker.sender_id
         kept = self._kept.pop(sender_id, None)
+        new = sender_id in self._new
+        self._new.pop(sender_id, None)
         if kept is not None and kept.tracker is tracker:
-            await self.stream_events(tracker)
-            if self._append(tracker, kept):
-                return
-            await self._save_as_rasa(tracker, stream=False)
+            stored, last_id = kept.events, kept.last_id
+        elif new:
+            stored, last_id = 0, None
         else:
             await self._save_as_rasa(tracker, stream=True)
+            return
+        await self.stream_events(tracker)
+        if not self._append(tracker, stored, last_id):
+            await self._save_as_rasa(tracker, stream=False)
 
-    def _append(self, tracker: DialogueStateTracker, kept: _Kept) -> bool:
-        """Append a kept tracker's new events in one transaction; False (nothing written)
-        when another writer added rows since it was kept."""
+    def _append(self, tracker: DialogueStateTracker, stored: int, last_id: int | None) -> bool:
+        """Append the events after the first `stored` in one transaction; False (nothing
+        written) when the learner's newest stored row is no longer `last_id`."""
         sender_id, events = tracker.sender_id, len(tracker.events)
         with self.engine.begin() as connection:
-            if self._last_id(connection, sender_id) != kept.last_id:
+            if self._last_id(connection, sender_id) != last_id:
                 return False
-            new = [_row(sender_id, event) for event in tail(tracker.events, kept.events)]
-            if new:
-                connection.execute(self._insert, new)
-            last_id = self._last_id(connection, sender_id)
-        if _continues(tracker, kept.events):
-            self._keep(tracker, events, last_id)
+            rows = [_row(sender_id, event) for event in tail(tracker.events, stored)]
+            if rows:
+                connection.execute(self._insert, rows)
+            newest = self._last_id(connection, sender_id)
+        if stored and _continues(tracker, stored):
+            self._keep(tracker, events, newest)
+        elif not stored:  # every stored row of the learner is the tracker's
+            session = _last_session(tracker)
+            if len(session) == events:
+                self._keep(tracker, events, newest)
+            elif self.domain is not None:
+                self._keep(self._replayed(tracker.sender_id, session), len(session), newest)
         else:
             self._keep_if_session(tracker)
         return True
@@ -126,34 +147,27 @@ class SessionSQLTrackerStore(SQLTrackerStore):
         self._keep_if_session(tracker)
 
     def _keep_if_session(self, tracker: DialogueStateTracker) -> None:
-        """Keep the tracker if the stored last session has exactly its events."""
+        """Keep the tracker if the stored last session is its events (the same times in the
+        same order: a row another process wrote in between differs); if the turn started a
+        session, keep that session as Rasa's `retrieve` would build it."""
         with self.session_scope() as session:
             last_id = self._last_id(session, tracker.sender_id)
             query = self._event_query(
                 session, tracker.sender_id, fetch_events_from_all_sessions=False
             )
-            rows = query.count()
-        if rows == len(tracker.events):
-            self._keep(tracker, rows, last_id)
-        elif 0 < rows < len(tracker.events):  # the turn started a session: keep that session
-            session_tracker = self._last_session(tracker, rows)
-            if session_tracker is not None:
-                self._keep(session_tracker, rows, last_id)
+            stamps = [row.timestamp for row in query.with_entities(self.SQLEvent.timestamp)]
+        if stamps == [event.timestamp for event in tracker.events]:
+            self._keep(tracker, len(stamps), last_id)
+        elif 0 < len(stamps) < len(tracker.events) and self.domain is not None:
+            last = _last_session(tracker)
+            if stamps == [event.timestamp for event in last]:
+                self._keep(self._replayed(tracker.sender_id, last), len(stamps), last_id)
 
-    def _last_session(
-        self, tracker: DialogueStateTracker, rows: int
-    ) -> DialogueStateTracker | None:
-        """The tracker Rasa's `retrieve` would build from the stored last session (the events
-        from the newest `session_started` on, as stored JSON, replayed), when the tracker's
-        own events of that session are `rows` many; else None."""
-        starts = [e.timestamp for e in tracker.events if isinstance(e, SessionStarted)]
-        if not starts or self.domain is None:
-            return None
-        session = [e for e in tracker.events if e.timestamp >= max(starts)]
-        if len(session) != rows:
-            return None
-        stored = [json.loads(json.dumps(event.as_dict())) for event in session]
-        return DialogueStateTracker.from_dict(tracker.sender_id, stored, self.domain.slots)
+    def _replayed(self, sender_id: str, events: list[Event]) -> DialogueStateTracker:
+        """The tracker Rasa's `retrieve` builds from these stored events (their JSON)."""
+        assert self.domain is not None
+        stored = [json.loads(json.dumps(event.as_dict())) for event in events]
+        return DialogueStateTracker.from_dict(sender_id, stored, self.domain.slots)
 
     def _keep(self, tracker: DialogueStateTracker, events: int, last_id: int | None) -> None:
         if last_id is None:
@@ -175,6 +189,16 @@ def _row(sender_id: str, event: Event) -> dict[str, Any]:
         "action_name": data.get("name"),
         "data": json.dumps(data),
     }
+
+
+def _last_session(tracker: DialogueStateTracker) -> list[Event]:
+    """The tracker's events that Rasa's session query selects when they are all the stored
+    rows: those at or after the newest `session_started`'s time (all when there is none)."""
+    starts = [e.timestamp for e in tracker.events if isinstance(e, SessionStarted)]
+    if not starts:
+        return list(tracker.events)
+    start = max(starts)
+    return [e for e in tracker.events if e.timestamp >= start]
 
 
 def _continues(tracker: DialogueStateTracker, stored: int) -> bool:

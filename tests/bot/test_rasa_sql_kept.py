@@ -57,6 +57,17 @@ def test_appended_rows_are_the_rows_rasa_writes(report: dict[str, Any]) -> None:
     assert all(row["timestamp_column_is_the_events"] for row in ours)
 
 
+def test_a_new_learner_written_elsewhere_first_is_not_served_stale(
+    report: dict[str, Any],
+) -> None:
+    raced = report["new_raced"]
+    """What is served is what the database holds (Rasa's save then skips as many events
+    as are stored, as it does for any tracker)."""
+    assert raced["first"]
+    assert raced["ours"] == raced["fresh"]
+    assert "from-the-other-process" in json.dumps(raced["fresh"])
+
+
 def test_a_turn_that_started_a_session_is_not_kept(report: dict[str, Any]) -> None:
     assert report["kept"] == ["asha", "meena", "ravi"]  # their last turns are inside a session
 

@@ -48,9 +48,9 @@ async def run(folder: Path) -> dict[str, Any]:
     ours.uncounted_saves = 0  # type: ignore[attr-defined]
     append = ours._append
 
-    def counting(tracker: Any, kept: Any) -> bool:
-        appended = append(tracker, kept)
-        ours.uncounted_saves += appended  # type: ignore[attr-defined]
+    def counting(tracker: Any, stored: int, last_id: Any) -> bool:
+        appended = append(tracker, stored, last_id)
+        ours.uncounted_saves += appended and stored > 0  # type: ignore[attr-defined]
         return appended
 
     ours._append = counting  # type: ignore[method-assign]
@@ -82,8 +82,31 @@ async def run(folder: Path) -> dict[str, Any]:
     report["other_writer"] = {"kept_before": kept_before,
                               "seen": view(await ours.retrieve("asha"))}  # fmt: skip
     report["back_dated"] = await back_dated(stock, ours)
+    report["new_raced"] = await new_raced(domain, folder, ours, other)
     report["uncounted_saves"] = ours.uncounted_saves
     return report
+
+
+async def new_raced(domain: Any, folder: Path, ours: Any, other: Any) -> dict[str, Any]:
+    """A new learner found nothing stored, then another process stored a turn of theirs
+    before this one saved its first: nothing may be lost or served stale."""
+    from rasa.shared.core.events import SlotSet
+
+    from bot.rasa_sql_store import SessionSQLTrackerStore
+
+    first = await ours.retrieve("zoe")
+    elsewhere = await other.get_or_create_tracker("zoe", append_action_listen=False)
+    elsewhere.update(SlotSet("course", "from-the-other-process"))
+    await other.save(elsewhere)
+    mine = await ours.create_tracker("zoe", append_action_listen=False)
+    mine.update(SlotSet("name", "Zoe"))
+    await ours.save(mine)
+    fresh = SessionSQLTrackerStore(domain, dialect="sqlite", db=str(folder / "ours.db"))
+    return {
+        "first": first is None,
+        "ours": view(await ours.retrieve("zoe")),
+        "fresh": view(await fresh.retrieve("zoe")),
+    }
 
 
 def stored_rows(path: Path) -> list[dict[str, Any]]:
