@@ -58,7 +58,7 @@ class SessionSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         #: Learners whose `retrieve` found no stored event (their first save appends too).
-        self._new: OrderedDict[str, None] = OrderedDict()
+        self._new: OrderedDict[str, bool] = OrderedDict()
         table = self.SQLEvent.__table__
         self._insert = table.insert()
         self._newest = sa.select(sa.func.max(table.c.id)).where(
@@ -72,18 +72,20 @@ class SessionSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the conversation's last session (None for a new conversation)."""
         kept = self._kept.pop(sender_id, None)
-        if kept is not None and len(kept.tracker.events) == kept.events:
-            with self.engine.connect() as connection:
-                if self._last_id(connection, sender_id) == kept.last_id:
-                    self._kept[sender_id] = kept
-                    return kept.tracker
-        if self.domain is not None:
-            with self.engine.connect() as connection:
-                if self._last_id(connection, sender_id) is None:  # Rasa's read finds nothing
-                    self._new[sender_id] = None
-                    while len(self._new) > CACHED_TRACKERS:
-                        self._new.popitem(last=False)
-                    return None
+        if kept is not None and len(kept.tracker.events) != kept.events:
+            kept = None  # it grew since it was saved: a turn that failed before saving
+        if kept is None and self.domain is None:
+            return await super().retrieve(sender_id)
+        with self.engine.connect() as connection:
+            last_id = self._last_id(connection, sender_id)
+        if kept is not None and last_id == kept.last_id:
+            self._kept[sender_id] = kept
+            return kept.tracker
+        if last_id is None and self.domain is not None:  # Rasa's read would find nothing
+            self._new[sender_id] = True
+            while len(self._new) > CACHED_TRACKERS:
+                self._new.popitem(last=False)
+            return None
         return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -98,8 +100,7 @@ class SessionSQLTrackerStore(SQLTrackerStore):
         """
         sender_id = tracker.sender_id
         kept = self._kept.pop(sender_id, None)
-        new = sender_id in self._new
-        self._new.pop(sender_id, None)
+        new = self._new.pop(sender_id, False)
         if kept is not None and kept.tracker is tracker:
             stored, last_id = kept.events, kept.last_id
         elif new:
@@ -125,11 +126,8 @@ class SessionSQLTrackerStore(SQLTrackerStore):
         if stored and _continues(tracker, stored):
             self._keep(tracker, events, newest)
         elif not stored:  # every stored row of the learner is the tracker's
-            session = _last_session(tracker)
-            if len(session) == events:
-                self._keep(tracker, events, newest)
-            elif self.domain is not None:
-                self._keep(self._replayed(tracker.sender_id, session), len(session), newest)
+            stamps = [event.timestamp for event in _last_session(tracker)]
+            self._keep_stored(tracker, stamps, newest)
         else:
             self._keep_if_session(tracker)
         return True
@@ -156,6 +154,13 @@ class SessionSQLTrackerStore(SQLTrackerStore):
                 session, tracker.sender_id, fetch_events_from_all_sessions=False
             )
             stamps = [row.timestamp for row in query.with_entities(self.SQLEvent.timestamp)]
+        self._keep_stored(tracker, stamps, last_id)
+
+    def _keep_stored(
+        self, tracker: DialogueStateTracker, stamps: list[float], last_id: int | None
+    ) -> None:
+        """Keep what Rasa's `retrieve` returns when the stored last session has the events
+        timed `stamps`: the tracker itself, or the session it started, replayed."""
         if stamps == [event.timestamp for event in tracker.events]:
             self._keep(tracker, len(stamps), last_id)
         elif 0 < len(stamps) < len(tracker.events) and self.domain is not None:

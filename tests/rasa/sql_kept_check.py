@@ -89,7 +89,7 @@ async def run(folder: Path) -> dict[str, Any]:
 
 async def new_raced(domain: Any, folder: Path, ours: Any, other: Any) -> dict[str, Any]:
     """A new learner found nothing stored, then another process stored a turn of theirs
-    before this one saved its first: nothing may be lost or served stale."""
+    before this one saved its first: what is served must be what the database holds."""
     from rasa.shared.core.events import SlotSet
 
     from bot.rasa_sql_store import SessionSQLTrackerStore
