@@ -11,12 +11,17 @@ stored one, and writes the whole document back. A learner's hundredth session co
 times the first. Here the events are a Redis list, one JSON event per item, and a second key
 holds where the last session starts:
 
-- `retrieve` reads the last session's events only (one Lua call), as `RedisTrackerStore`
-  returns them: the events from the last `action_session_start`, replayed on the domain's
-  slots (carried-over slots are `slot` events inside the session);
+- `retrieve` reads the last session's events only (one Lua call, which also says how many
+  events are stored and whether a conversation stored whole waits to be converted), as
+  `RedisTrackerStore` returns them: the events from the last `action_session_start`, replayed
+  on the domain's slots (carried-over slots are `slot` events inside the session);
 - `save` appends only the events after the last stored one (found from the end of the
   tracker, so it is usually the last few), moves the session start when one of them starts a
-  session, and renews the expiry: cost proportional to the turn, not to the history;
+  session, and renews the expiry: cost proportional to the turn, not to the history. It is
+  one Lua call that appends only if Redis still holds what this process last read or wrote
+  (the count and the last event); if another worker wrote meanwhile, the stored tail is read
+  and the save is made after it. A turn costs two round trips (Rasa's store: two, each
+  moving the whole history; this store before: three to five);
 - a conversation stored by `RedisTrackerStore` under the same prefix is read once and
   converted (an upgrade does not reset learners' conversations);
 - each process keeps the trackers it saved last (`CACHED_TRACKERS`, least recently used go
@@ -44,10 +49,32 @@ logger = logging.getLogger(__name__)
 
 #: The prefix `RedisTrackerStore` puts after the configured one (and alone without one).
 TRACKER = "tracker:"
-#: The last session's events: LRANGE from the stored start (0 when none) to the end.
+#: The last session's events: LRANGE from the stored start (0 when none) to the end, after
+#: how many events are stored and whether a conversation stored whole (KEYS[3]) exists.
 _LAST_SESSION = """
 local start = tonumber(redis.call('GET', KEYS[2]) or '0')
-return redis.call('LRANGE', KEYS[1], start, -1)
+local items = redis.call('LRANGE', KEYS[1], start, -1)
+table.insert(items, 1, redis.call('EXISTS', KEYS[3]))
+table.insert(items, 1, redis.call('LLEN', KEYS[1]))
+return items
+"""
+#: Append ARGV[5..] when the list still holds ARGV[1] events ending with ARGV[2]; set the
+#: session start to ARGV[3] (unless empty) and the expiry to ARGV[4] seconds (unless 0).
+#: Returns the new length, or -1 (nothing written) when the list changed meanwhile.
+_APPEND_IF_UNCHANGED = """
+local stored = redis.call('LLEN', KEYS[1])
+if stored ~= tonumber(ARGV[1]) then return -1 end
+if stored > 0 and redis.call('LINDEX', KEYS[1], -1) ~= ARGV[2] then return -1 end
+for i = 5, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3]) end
+local seconds = tonumber(ARGV[4])
+if seconds > 0 then
+  redis.call('EXPIRE', KEYS[1], seconds)
+  redis.call('EXPIRE', KEYS[2], seconds)
+end
+return stored + #ARGV - 4
 """
 
 
@@ -77,6 +104,20 @@ def _flag(value: Any) -> bool:
 def _as_stored(event: dict[str, Any]) -> Any:
     """An event as it reads back from Redis (tuples become lists), for comparing."""
     return json.loads(json.dumps(event))
+
+
+def _newer(events: Sequence[Any], last: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The events after the one equal to `last` (all when `last` is None), as dicts, found
+    from the end (a save costs the turn, not the session); None when none equals it."""
+    if last is None:
+        return [event.as_dict() for event in events]
+    newer: list[dict[str, Any]] = []
+    for event in reversed(events):
+        event_dict = event.as_dict()
+        if _as_stored(event_dict) == last:
+            return newer[::-1]
+        newer.append(event_dict)
+    return None
 
 
 class SessionRedisTrackerStore(TrackerStore):
@@ -117,7 +158,9 @@ class SessionRedisTrackerStore(TrackerStore):
             key_prefix = None
         self.key_prefix = f"{key_prefix}:{TRACKER}" if key_prefix else TRACKER
         self._last_session = self.red.register_script(_LAST_SESSION)
+        self._append_if_unchanged = self.red.register_script(_APPEND_IF_UNCHANGED)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._tails: OrderedDict[str, tuple[int, str | None]] = OrderedDict()
         super().__init__(domain, event_broker, **kwargs)
 
     # -- keys ---------------------------------------------------------------------------
@@ -141,12 +184,28 @@ class SessionRedisTrackerStore(TrackerStore):
             if (stored, last) == (kept.stored, kept.last):
                 self._kept[sender_id] = kept
                 return kept.tracker
-        keys = [self._events_key(sender_id), self._start_key(sender_id)]
-        items = self._last_session(keys=keys)
-        if not items and not self._convert(sender_id):
+        stored, legacy, items = self._read_last_session(sender_id)
+        if legacy and not stored and self._convert(sender_id):
+            stored, _, items = self._read_last_session(sender_id)
+        self._remember_tail(sender_id, stored, items[-1] if items else None)
+        if not stored:
             return None
-        items = items or self._last_session(keys=keys)
         return self._tracker(sender_id, [json.loads(item) for item in items])
+
+    def _read_last_session(self, sender_id: str) -> tuple[int, bool, list[str]]:
+        """How many events are stored, whether a whole-stored conversation waits to be
+        converted, and the last session's events as stored (one round trip)."""
+        keys = [self._events_key(sender_id), self._start_key(sender_id)]
+        stored, legacy, *items = self._last_session(keys=[*keys, self._legacy_key(sender_id)])
+        return int(stored), bool(legacy), items
+
+    def _remember_tail(self, sender_id: str, stored: int, last: str | None) -> None:
+        """What Redis held when this process last read or wrote the conversation: the next
+        save appends after it in one round trip if it still holds."""
+        self._tails[sender_id] = (stored, last)
+        self._tails.move_to_end(sender_id)
+        while len(self._tails) > CACHED_TRACKERS:
+            self._tails.popitem(last=False)
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of every session of the conversation."""
@@ -176,17 +235,61 @@ class SessionRedisTrackerStore(TrackerStore):
     # -- writing ------------------------------------------------------------------------
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Append the tracker's events that are not stored yet."""
+        """Append the tracker's events that are not stored yet.
+
+        When this process read or wrote the conversation last, its new events are appended
+        in one round trip, on condition that Redis still holds what it held then (another
+        worker's turn or an expiry changes it); otherwise the stored tail is read first.
+        """
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
-        self._kept.pop(sender_id, None)
+        kept = self._kept.pop(sender_id, None)
+        tail = self._tails.pop(sender_id, None)
+        if kept is not None:
+            tail = (kept.stored, kept.last)
+        if tail is not None and self._append_after(tracker, *tail):
+            return
         stored, last = self._tail(sender_id)
         if not stored and self._convert(sender_id):
             stored, last = self._tail(sender_id)
         new = self._after(tracker.events, last, sender_id)
         added = self._append(sender_id, stored, new)
-        if new and not any(_starts_session(event) for event in new):
+        self._saved(tracker, stored, new, added)
+
+    def _append_after(self, tracker: DialogueStateTracker, stored: int, last: str | None) -> bool:
+        """Append the tracker's events after `last` if Redis still holds `stored` events
+        ending with it; whether it did (one round trip)."""
+        new = _newer(tracker.events, json.loads(last) if last else None)
+        sender_id = tracker.sender_id
+        if new is None:  # the tracker does not hold the last stored event
+            return False
+        if not new:  # nothing to add (Rasa saves a new learner's empty tracker first)
+            self._remember_tail(sender_id, stored, last)
+            return True
+        starts = [stored + i for i, event in enumerate(new) if _starts_session(event)]
+        items = [json.dumps(event) for event in new]
+        args: list[str | int] = [stored, last or "", starts[-1] if starts else ""]
+        args.append(int(self.record_exp or 0))
+        keys = [self._events_key(sender_id), self._start_key(sender_id)]
+        if int(self._append_if_unchanged(keys=keys, args=[*args, *items])) < 0:
+            return False
+        self._saved(tracker, stored, new, items)
+        return True
+
+    def _saved(
+        self,
+        tracker: DialogueStateTracker,
+        stored: int,
+        new: Sequence[dict[str, Any]],
+        added: Sequence[str],
+    ) -> None:
+        """Keep the tracker (unless its turn started a session), or at least the tail."""
+        if not new:
+            return
+        if not any(_starts_session(event) for event in new):
             self._keep(tracker, stored + len(new), added[-1])
+        else:
+            self._remember_tail(tracker.sender_id, stored + len(new), added[-1])
 
     def _keep(self, tracker: DialogueStateTracker, stored: int, last: str) -> None:
         self._kept[tracker.sender_id] = _Kept(tracker, len(tracker.events), stored, last)
@@ -215,17 +318,13 @@ class SessionRedisTrackerStore(TrackerStore):
         costs the turn, not the session. A tracker that does not hold the last stored event
         (another process wrote meanwhile, or the tracker was built elsewhere) adds what the
         last session does not have yet."""
-        if last is None:
-            return [event.as_dict() for event in tracker_events]
-        newer: list[dict[str, Any]] = []
-        for event in reversed(tracker_events):
-            event_dict = event.as_dict()
-            if _as_stored(event_dict) == last:
-                return newer[::-1]
-            newer.append(event_dict)
-        keys = [self._events_key(sender_id), self._start_key(sender_id)]
-        session = [json.loads(item) for item in self._last_session(keys=keys)]
-        return [event for event in newer[::-1] if _as_stored(event) not in session]
+        newer = _newer(tracker_events, last)
+        if newer is not None:
+            return newer
+        _, _, items = self._read_last_session(sender_id)
+        session = [json.loads(item) for item in items]
+        every = [event.as_dict() for event in tracker_events]
+        return [event for event in every if _as_stored(event) not in session]
 
     def _append(self, sender_id: str, stored: int, events: Sequence[dict[str, Any]]) -> list[str]:
         """Store `events` after the `stored` ones; the JSON items pushed."""

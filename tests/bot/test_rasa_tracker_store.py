@@ -7,19 +7,14 @@ multi-session conversations against the local Redis; this test reads its report.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot import stack
 from core.settings import PROJECT_ROOT
+from tests.bot.redis_checks import run_redis_check
 
 CHECK = PROJECT_ROOT / "tests" / "rasa" / "tracker_store_check.py"
-REDIS_DB = 13
 
 
 def _without_timestamps(view: dict[str, Any]) -> dict[str, Any]:
@@ -29,29 +24,7 @@ def _without_timestamps(view: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    redis = pytest.importorskip("redis")
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis on 127.0.0.1:6379 is needed: {exc}")
-    if not stack.RASA_PYTHON.exists():
-        pytest.fail("the Rasa environment is missing: run `make setup`")
-    prefix = f"check{time.time_ns()}"
-    out = tmp_path_factory.mktemp("store") / "report.json"
-    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    try:
-        done = subprocess.run(
-            [str(stack.RASA_PYTHON), str(CHECK), "--redis-db", str(REDIS_DB),
-             "--prefix", prefix, "--out", str(out)],
-            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr[-3000:]
-        return dict(json.loads(Path(out).read_text(encoding="utf-8")))
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
+    return run_redis_check(CHECK, tmp_path_factory.mktemp("store"), "check")
 
 
 def test_every_turn_retrieves_what_rasas_redis_store_retrieves(report: dict[str, Any]) -> None:
@@ -76,7 +49,7 @@ def test_a_tracker_saved_whole_adds_only_its_new_event(report: dict[str, Any]) -
 
 
 def test_the_store_keeps_a_list_a_session_start_and_an_expiry(report: dict[str, Any]) -> None:
-    assert report["keys"] == ["asha", "legacy", "meena", "ravi", "zara"]
+    assert report["keys"] == ["asha", "legacy", "meena", "ravi", "yara", "zara"]
     assert report["exists"] == [True, False]
     assert 0 < report["ttl"] <= 3600
     # asha's third session starts at the 49th stored event (2 sessions × 24 events).
@@ -107,3 +80,28 @@ def test_each_process_keeps_the_trackers_it_saved_outside_a_session_start(
     # failed turn changed is dropped at the next read.
     assert report["kept"] == ["asha", "meena", "ravi"]
     assert "zara" not in report["kept_after_failures"]
+
+
+def test_a_save_after_another_workers_turn_adds_its_turn_after_it(
+    report: dict[str, Any],
+) -> None:
+    # Both workers read the tracker; the second saves a turn that starts a session after the
+    # first saved its own: what it remembered of Redis is stale, so it must not append as if
+    # nothing had changed (the session would start inside the first worker's turn).
+    ours, stock = report["interleaved"]["ours"], report["interleaved"]["stock"]
+    for view in ("full", "last"):
+        assert _without_timestamps(ours[view]) == _without_timestamps(stock[view]), view
+    texts = [e.get("text") for e in ours["full"]["events"] if e["event"] == "user"]
+    assert texts == ["message 0 of session 0", "message 1 of session 0", "message 0 of session 1"]
+    assert ours["last"]["events"][0]["name"] == "action_session_start"
+    assert ours["last"]["slots"]["language"] == "ta"
+
+
+def test_a_turn_costs_two_round_trips(report: dict[str, Any]) -> None:
+    # A new learner's first turn: one script reads (nothing stored, nothing to convert), one
+    # appends; the next turn reads the session it started; a kept tracker is checked with a
+    # two-command pipeline. Each save appends with one script, if Redis still holds what the
+    # worker saw.
+    trips = report["round_trips"]
+    assert trips["first"] == trips["second"] == ["EVALSHA", "EVALSHA"]
+    assert trips["kept"] == ["PIPELINE", "EVALSHA"]

@@ -101,7 +101,7 @@ lock.save_lock(lock.create_lock("probe"))
 print(json.dumps({"lock": lock.red.ping(), "tracker": tracker.red.ping(),
                   "db": lock.red.connection_pool.connection_kwargs["db"],
                   "tracker_db": tracker.red.connection_pool.connection_kwargs["db"],
-                  "store": type(tracker).__name__}))
+                  "store": type(tracker).__name__, "lock_store": type(lock).__name__}))
 """
 
 
@@ -118,4 +118,5 @@ def test_rasa_stores_log_in_to_a_password_protected_redis(
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"lock": True, "tracker": True, "db": 3, "tracker_db": 3,
-                      "store": "SessionRedisTrackerStore"}  # fmt: skip
+                      "store": "SessionRedisTrackerStore",
+                      "lock_store": "AtomicRedisLockStore"}  # fmt: skip

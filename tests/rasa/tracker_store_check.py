@@ -32,6 +32,7 @@ from rasa.shared.core.events import (
     SlotSet,
     UserUttered,
 )
+from redis_counting import commands
 
 from bot.rasa_tracker_store import SessionRedisTrackerStore
 
@@ -88,6 +89,44 @@ async def take_turns(stock: Any, ours: Any, other: Any) -> list[dict[str, Any]]:
     return rows
 
 
+async def interleaved(stock: Any, ours: Any, other: Any) -> dict[str, Any]:
+    """Two processes read the same tracker, then each saves a different turn: the second
+    save finds Redis changed since its read and must add its turn after the first one."""
+    views = {}
+    for name, first, second in (("stock", stock, stock), ("ours", ours, other)):
+        start = await first.get_or_create_tracker("yara", append_action_listen=False)
+        for event in turn_events(0, 0):
+            start.update(event)
+        await first.save(start)
+        one = await first.retrieve("yara")
+        two = await second.retrieve("yara")
+        for tracker, events, store in (
+            (one, turn(0, 1), first),
+            (two, session_start("ta") + turn(1, 0), second),
+        ):
+            for event in events:
+                tracker.update(event)
+            await store.save(tracker)
+        views[name] = {"full": view(await first.retrieve_full_tracker("yara")),
+                       "last": view(await first.retrieve("yara"))}  # fmt: skip
+    return views
+
+
+async def round_trips(store: Any) -> dict[str, list[str]]:
+    """The commands of a new learner's first turn (it starts a session), the next turn (the
+    tracker was not kept: it holds the session before), and the one after (kept)."""
+    sent = commands(store)
+    counted = {}
+    for number, name in ((0, "first"), (1, "second"), (2, "kept")):
+        del sent[:]
+        tracker = await store.get_or_create_tracker("uma", append_action_listen=False)
+        for event in turn_events(0, number):
+            tracker.update(event)
+        await store.save(tracker)
+        counted[name] = list(sent)
+    return counted
+
+
 async def run(db: int, prefix: str) -> dict[str, Any]:
     domain = Domain.load("domain.yml")
     common = {"host": "127.0.0.1", "port": 6379, "db": db, "record_exp": 3600}
@@ -118,6 +157,12 @@ async def run(db: int, prefix: str) -> dict[str, Any]:
     other = SessionRedisTrackerStore(domain, key_prefix=f"{prefix}ours", **common)
     report["alternating"] = await take_turns(stock, ours, other)
     report["kept_after_failures"] = sorted(ours._kept) + sorted(other._kept)
+    report["interleaved"] = await interleaved(stock, ours, other)
+    warm = SessionRedisTrackerStore(domain, key_prefix=f"{prefix}warm", **common)
+    report["round_trips"] = await round_trips(warm)  # loads the scripts
+    report["round_trips"] = await round_trips(
+        SessionRedisTrackerStore(domain, key_prefix=f"{prefix}trips", **common)
+    )
 
     # A whole tracker saved back (Rasa's HTTP API retrieves all sessions, appends, saves).
     for name, store in (("stock", stock), ("ours", ours)):
