@@ -14,6 +14,7 @@ Filters: `course` keeps one course; `languages` keeps only some content language
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -28,6 +29,9 @@ from knowledge.glossary import Glossary
 from knowledge.lexical import LexicalIndex
 from knowledge.query import QueryPlan, plan
 from knowledge.store import Store
+
+#: How old the last read of the store's version may be before it is read again (seconds).
+VERSION_CHECK_SECONDS = 1.0
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -74,11 +78,24 @@ class Retriever:
         self.glossary = glossary
         self._index: LexicalIndex | None = None
         self._version: str | None = None
+        self._checked: tuple[float, int] = (float("-inf"), 0)
         self._lock = threading.Lock()
 
     @property
     def index(self) -> LexicalIndex:
-        """The lexical index, current with the store."""
+        """The lexical index, current with the store.
+
+        The store's version is read again when this process wrote to it, or when the last
+        read is `VERSION_CHECK_SECONDS` old (another process's ingest shows within that): a
+        question uses the index several times, and each read of the version is a query of
+        Chroma's own database.
+        """
+        checked_at, touches = self._checked
+        now = time.monotonic()
+        fresh = now - checked_at < VERSION_CHECK_SECONDS and touches == self.store.touches
+        if self._index is not None and fresh:
+            return self._index
+        self._checked = (now, self.store.touches)
         version = self.store.version()
         if self._index is None or version != self._version:
             with self._lock:

@@ -53,6 +53,8 @@ class Store:
         self.config = config
         self._client: ClientAPI | None = None
         self._collection: Collection | None = None
+        #: How many times this process marked the collection changed (see `touch`).
+        self.touches = 0
 
     @property
     def client(self) -> ClientAPI:
@@ -110,6 +112,7 @@ class Store:
     def touch(self) -> None:
         """Mark the collection as changed (readers refresh their lexical index)."""
         self.collection.modify(metadata={"kb_version": uuid.uuid4().hex})
+        self.touches += 1
 
     def count(self) -> int:
         """How many chunks are stored."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from knowledge import evaluate
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from knowledge import evaluate, retrieval
 from knowledge.base import KnowledgeBase
 from knowledge.retrieval import Filters
 
@@ -62,3 +67,38 @@ def test_a_passage_found_in_english_is_given_in_the_learners_language(kb: Knowle
     best = kb.retriever.search(query)[0]
     assert best.metadata["language"] == "hi" and "ओटीपी" in best.text
     assert best.origin is None or kb.retriever.index.language(best.origin) == "en"
+
+
+def test_the_lexical_index_follows_writes_here_at_once_and_elsewhere_within_a_second(
+    make_kb: Callable[..., KnowledgeBase], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader, writer = make_kb(), make_kb()  # two processes on one store
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, text in ((first, "Tea breaks last fifteen minutes."),
+                         (second, "Parking permits are issued by the estate office.")):  # fmt: skip
+        folder.mkdir()
+        (folder / "note.txt").write_text(f"Office note\n\n{text}\n", encoding="utf-8")
+    reader.ingest([first], progress=False)
+    reads = 0
+    version = reader.store.version
+
+    def counted() -> str:
+        nonlocal reads
+        reads += 1
+        return version()
+
+    monkeypatch.setattr(reader.store, "version", counted)
+    clock = [1000.0]
+    monkeypatch.setattr("knowledge.retrieval.time.monotonic", lambda: clock[0])
+    for _ in range(3):
+        assert reader.ask("How long do tea breaks last?").confident
+    assert reads == 1  # three questions within a second: one read of the store's version
+    writer.ingest([second], progress=False)
+    assert "parking" not in reader.retriever.index.df  # another process's write, not yet seen
+    clock[0] += retrieval.VERSION_CHECK_SECONDS + 0.01
+    assert "parking" in reader.retriever.index.df and reads == 2
+    third = tmp_path / "third"
+    third.mkdir()
+    (third / "note.txt").write_text("Office note\n\nCanteen coupons are sold on Mondays.\n")
+    reader.ingest([third], progress=False)  # this process's own write: seen at once
+    assert "canteen" in reader.retriever.index.df and reads == 3
