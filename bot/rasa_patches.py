@@ -455,21 +455,37 @@ def _sentence_features_only() -> None:
     combines the featurizers' sequence features (a tokens × vocabulary matrix per featurizer,
     the character n-grams' the largest) and their sentence features, and then keeps only the
     sentence ones: the sequence half was a quarter of each parse. Here the sentence features
-    are combined alone, as Rasa combines them (`Message._combine_features`, same order), and
-    `X` is built as Rasa builds it.
+    are combined alone, in Rasa's order (`Message._combine_features`). Without dense features
+    (Karmabot's pipeline has none) a message's row is put together directly from the
+    featurizers' one-row matrices: their entries side by side, each featurizer's columns
+    after the previous one's, in float64 as Rasa's `hstack` with an empty dense block makes
+    them; Rasa deep-copied the first featurizer's features and ran SciPy's general block
+    stacking three times per message. With dense features `X` is built as Rasa builds it.
     """
+    import numpy as np
     from rasa.nlu.classifiers import logistic_regression_classifier as module
     from rasa.shared.nlu.constants import TEXT
     from rasa.shared.nlu.training_data.message import Message
 
     csr_matrix, hstack, vstack = module.csr_matrix, module.hstack, module.vstack
 
+    def side_by_side(matrices: list[Any]) -> Any:
+        parts = [matrix.tocoo() for matrix in matrices]
+        offsets = np.cumsum([0] + [part.shape[1] for part in parts])
+        columns = np.concatenate([part.col + offset for part, offset in zip(parts, offsets)])
+        data = np.concatenate([part.data for part in parts]).astype(np.float64)
+        indptr = np.array([0, len(data)])
+        return csr_matrix((data, columns, indptr), shape=(1, int(offsets[-1])))
+
     def _create_X(self: Any, messages: Any) -> Any:
         rows = []
         for message in messages:
             sentence = message._filter_sparse_features(TEXT, [])[1]
-            sparse = Message._combine_features(sentence, [])
             dense = message.get_dense_features(attribute=TEXT)[1]
+            if dense is None and sentence and all(f.features.shape[0] == 1 for f in sentence):
+                rows.append(side_by_side([f.features for f in sentence]))
+                continue
+            sparse = Message._combine_features(sentence, [])
             rows.append(
                 hstack(
                     [
@@ -478,7 +494,7 @@ def _sentence_features_only() -> None:
                     ]
                 )
             )
-        return vstack(rows)
+        return rows[0] if len(rows) == 1 else vstack(rows)
 
     module.LogisticRegressionClassifier._create_X = _create_X
 
