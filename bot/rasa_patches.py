@@ -472,7 +472,8 @@ def _sentence_features_only() -> None:
     def side_by_side(matrices: list[Any]) -> Any:
         parts = [matrix.tocoo() for matrix in matrices]
         offsets = np.cumsum([0] + [part.shape[1] for part in parts])
-        columns = np.concatenate([part.col + offset for part, offset in zip(parts, offsets)])
+        starts = zip(parts, offsets[:-1], strict=True)
+        columns = np.concatenate([part.col + offset for part, offset in starts])
         data = np.concatenate([part.data for part in parts]).astype(np.float64)
         indptr = np.array([0, len(data)])
         return csr_matrix((data, columns, indptr), shape=(1, int(offsets[-1])))
