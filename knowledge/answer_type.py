@@ -20,7 +20,11 @@ QUANTITY_PENALTY = 0.4
 
 _QUANTITY_EN = re.compile(
     r"\bhow\s+(?:many|much|long|often|old)\b|\bwhat\s+(?:percentage|percent|proportion)\b"
-    r"|\bnumber\s+of\b",
+    r"|\bnumber\s+of\b"
+    # "What is the monthly licence fee ...", "At what rate ...", "What interest does ...":
+    # a measure named within three words of "what" (a verb's "rate" further away is not).
+    r"|\bwhat\s+(?:is\s+|are\s+|was\s+|were\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:rate|fee|fees|fare|amount|interest|price|cost|charges?|percentage|salary|ceiling)\b",
     re.IGNORECASE,
 )
 #: Question words, by whole word (Devanagari, romanized Hindi, Tamil, Bengali).

@@ -20,6 +20,9 @@ from .conftest import MakeKB
         "RTI application ki fees kitni hai",
         "விண்ணப்பக் கட்டணம் எவ்வளவு?",
         "তথ্যের অধিকার আবেদনের ফি কত?",
+        "What is the monthly licence fee for a Type-IV house?",
+        "At what rate is earnest money asked for?",
+        "What interest is paid on a delayed bill?",
     ],
 )
 def test_quantity_questions_are_recognised(question: str) -> None:
@@ -28,7 +31,15 @@ def test_quantity_questions_are_recognised(question: str) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["Who is the appellate authority?", "RTI kya hai", "शिकायत कहाँ करें?", "কে আবেদন করবেন?"],
+    [
+        "Who is the appellate authority?",
+        "RTI kya hai",
+        "शिकायत कहाँ करें?",
+        "কে আবেদন করবেন?",
+        # "rate" as a verb, far from "what"; a measure word in a question that is not "what"
+        "What happens to grievances that citizens rate as poor?",
+        "Is the fee refunded if the application is rejected?",
+    ],
 )
 def test_other_questions_are_not_quantity_questions(question: str) -> None:
     assert not asks_quantity(question)
