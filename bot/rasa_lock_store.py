@@ -36,6 +36,8 @@ from typing import Any
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 
+from bot.rasa_tracker_store import flag
+
 logger = logging.getLogger(__name__)
 
 #: Seconds the lock key outlives its last ticket's expiry.
@@ -110,11 +112,6 @@ return #left
 )
 
 
-def _flag(value: Any) -> bool:
-    """A YAML or environment switch: true, "true", "1", "yes" are on; "", "false" are off."""
-    return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")
-
-
 class AtomicRedisLockStore(RedisLockStore):
     """Rasa's Redis ticket lock, each step one atomic Lua script (one round trip).
 
@@ -132,7 +129,7 @@ class AtomicRedisLockStore(RedisLockStore):
             db=int(settings.pop("db", 1) or 0),
             username=settings.pop("username", None) or None,
             password=settings.pop("password", None) or None,
-            use_ssl=_flag(settings.pop("use_ssl", False)),
+            use_ssl=flag(settings.pop("use_ssl", False)),
             **settings,
         )
         self._issue = self.red.register_script(_ISSUE)

@@ -84,19 +84,21 @@ CACHED_TRACKERS = 512
 
 @dataclass(frozen=True)
 class _Kept:
-    """A tracker as saved: its event count then, and what Redis held after the save."""
+    """What Redis held when this process last read or wrote a conversation (the count and
+    the last event as stored), and the tracker as saved with its event count then (None
+    when only the tail is known: read from Redis, or a turn that started a session)."""
 
-    tracker: DialogueStateTracker
+    tracker: DialogueStateTracker | None
     events: int
     stored: int
-    last: str
+    last: str | None
 
 
 def _starts_session(event: dict[str, Any]) -> bool:
     return event.get("event") == "action" and event.get("name") == ACTION_SESSION_START_NAME
 
 
-def _flag(value: Any) -> bool:
+def flag(value: Any) -> bool:
     """A YAML or environment switch: true, "true", "1", "yes" are on; "", "false" are off."""
     return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")
 
@@ -149,7 +151,7 @@ class SessionRedisTrackerStore(TrackerStore):
         self.red = redis.StrictRedis(
             host=host, port=int(port), db=int(db), username=username or None,
             password=password or None,
-            ssl=_flag(use_ssl), ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile,
+            ssl=flag(use_ssl), ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile,
             ssl_ca_certs=ssl_ca_certs, decode_responses=True,
         )  # fmt: skip
         self.record_exp = record_exp
@@ -160,7 +162,6 @@ class SessionRedisTrackerStore(TrackerStore):
         self._last_session = self.red.register_script(_LAST_SESSION)
         self._append_if_unchanged = self.red.register_script(_APPEND_IF_UNCHANGED)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
-        self._tails: OrderedDict[str, tuple[int, str | None]] = OrderedDict()
         super().__init__(domain, event_broker, **kwargs)
 
     # -- keys ---------------------------------------------------------------------------
@@ -179,7 +180,7 @@ class SessionRedisTrackerStore(TrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the conversation's last session (None for a new conversation)."""
         kept = self._kept.pop(sender_id, None)
-        if kept is not None and len(kept.tracker.events) == kept.events:
+        if kept is not None and kept.tracker and len(kept.tracker.events) == kept.events:
             stored, last = self._tail_raw(sender_id)
             if (stored, last) == (kept.stored, kept.last):
                 self._kept[sender_id] = kept
@@ -187,7 +188,7 @@ class SessionRedisTrackerStore(TrackerStore):
         stored, legacy, items = self._read_last_session(sender_id)
         if legacy and not stored and self._convert(sender_id):
             stored, _, items = self._read_last_session(sender_id)
-        self._remember_tail(sender_id, stored, items[-1] if items else None)
+        self._remember(sender_id, None, stored, items[-1] if items else None)
         if not stored:
             return None
         return self._tracker(sender_id, [json.loads(item) for item in items])
@@ -199,13 +200,20 @@ class SessionRedisTrackerStore(TrackerStore):
         stored, legacy, *items = self._last_session(keys=[*keys, self._legacy_key(sender_id)])
         return int(stored), bool(legacy), items
 
-    def _remember_tail(self, sender_id: str, stored: int, last: str | None) -> None:
-        """What Redis held when this process last read or wrote the conversation: the next
-        save appends after it in one round trip if it still holds."""
-        self._tails[sender_id] = (stored, last)
-        self._tails.move_to_end(sender_id)
-        while len(self._tails) > CACHED_TRACKERS:
-            self._tails.popitem(last=False)
+    def _remember(
+        self,
+        sender_id: str,
+        tracker: DialogueStateTracker | None,
+        stored: int,
+        last: str | None,
+    ) -> None:
+        """Keep what Redis holds now (the next save appends after it in one round trip if
+        it still holds) and the tracker, if any (the next retrieve may return it)."""
+        events = len(tracker.events) if tracker is not None else 0
+        self._kept[sender_id] = _Kept(tracker, events, stored, last)
+        self._kept.move_to_end(sender_id)
+        while len(self._kept) > CACHED_TRACKERS:
+            self._kept.popitem(last=False)
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of every session of the conversation."""
@@ -244,10 +252,7 @@ class SessionRedisTrackerStore(TrackerStore):
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
         kept = self._kept.pop(sender_id, None)
-        tail = self._tails.pop(sender_id, None)
-        if kept is not None:
-            tail = (kept.stored, kept.last)
-        if tail is not None and self._append_after(tracker, *tail):
+        if kept is not None and self._append_after(tracker, kept.stored, kept.last):
             return
         stored, last = self._tail(sender_id)
         if not stored and self._convert(sender_id):
@@ -264,7 +269,7 @@ class SessionRedisTrackerStore(TrackerStore):
         if new is None:  # the tracker does not hold the last stored event
             return False
         if not new:  # nothing to add (Rasa saves a new learner's empty tracker first)
-            self._remember_tail(sender_id, stored, last)
+            self._remember(sender_id, None, stored, last)
             return True
         starts = [stored + i for i, event in enumerate(new) if _starts_session(event)]
         items = [json.dumps(event) for event in new]
@@ -286,15 +291,9 @@ class SessionRedisTrackerStore(TrackerStore):
         """Keep the tracker (unless its turn started a session), or at least the tail."""
         if not new:
             return
-        if not any(_starts_session(event) for event in new):
-            self._keep(tracker, stored + len(new), added[-1])
-        else:
-            self._remember_tail(tracker.sender_id, stored + len(new), added[-1])
-
-    def _keep(self, tracker: DialogueStateTracker, stored: int, last: str) -> None:
-        self._kept[tracker.sender_id] = _Kept(tracker, len(tracker.events), stored, last)
-        while len(self._kept) > CACHED_TRACKERS:
-            self._kept.popitem(last=False)
+        starts = any(_starts_session(event) for event in new)
+        kept = None if starts else tracker
+        self._remember(tracker.sender_id, kept, stored + len(new), added[-1])
 
     def _tail_raw(self, sender_id: str) -> tuple[int, str | None]:
         """How many events are stored, and the last of them as stored."""

@@ -127,6 +127,11 @@ async def round_trips(store: Any) -> dict[str, list[str]]:
     return counted
 
 
+def kept_trackers(store: Any) -> list[str]:
+    """The learners whose tracker the store keeps (not only what Redis held)."""
+    return sorted(sender for sender, kept in store._kept.items() if kept.tracker is not None)
+
+
 async def run(db: int, prefix: str) -> dict[str, Any]:
     domain = Domain.load("domain.yml")
     common = {"host": "127.0.0.1", "port": 6379, "db": db, "record_exp": 3600}
@@ -150,13 +155,13 @@ async def run(db: int, prefix: str) -> dict[str, Any]:
                     }
                 report["turns"].append(row)
 
-    report["kept"] = sorted(ours._kept)
+    report["kept"] = kept_trackers(ours)
 
     # Two processes (Sanic workers) take turns with one learner: each keeps the tracker it
     # saved, and must see the other's turns. A turn that fails before saving adds nothing.
     other = SessionRedisTrackerStore(domain, key_prefix=f"{prefix}ours", **common)
     report["alternating"] = await take_turns(stock, ours, other)
-    report["kept_after_failures"] = sorted(ours._kept) + sorted(other._kept)
+    report["kept_after_failures"] = kept_trackers(ours) + kept_trackers(other)
     report["interleaved"] = await interleaved(stock, ours, other)
     warm = SessionRedisTrackerStore(domain, key_prefix=f"{prefix}warm", **common)
     report["round_trips"] = await round_trips(warm)  # loads the scripts
