@@ -61,10 +61,12 @@ def create_action_app(services: ActionServices) -> Sanic:
         return response.json(render_nlg_request(body, services.catalog))
 
     @app.after_server_start
-    async def load_knowledge(_: Sanic) -> None:
+    async def load_knowledge(started: Sanic) -> None:
         # The embedding model takes seconds to load: do it in the background as soon as the
-        # server is up, so the first learner's question does not wait for it.
-        asyncio.get_running_loop().run_in_executor(None, _load_knowledge, services)
+        # server is up, so the first learner's question does not wait for it. The future is
+        # kept for whoever waits for start-up to be over (bot/serve.py).
+        loop = asyncio.get_running_loop()
+        started.ctx.knowledge_loaded = loop.run_in_executor(None, _load_knowledge, services)
 
     return app
 

@@ -587,6 +587,42 @@ def _domain_emptiness_by_responses() -> None:
     Domain.is_empty = is_empty_quickly
 
 
+def _frozen_heap_after_model_load() -> None:
+    """Once a worker has loaded its model, the objects alive then leave the collector's sight.
+
+    A Rasa worker keeps its model's hundreds of thousands of objects for its whole life, and
+    each of Python's full collections walked them all: 300–400 ms with the GIL held, every
+    ten seconds or so under load (docs/PERFORMANCE.md). After `load_agent_on_start` (Rasa's
+    listener that loads the model in each Sanic worker) the heap is collected once and frozen
+    (`gc.freeze`): the objects alive then move to the permanent generation, which collections
+    skip; new objects are collected as before. A later model load (Rasa's model server or HTTP
+    API) unfreezes them first, for good, so that a replaced model can be collected.
+    """
+    import gc
+
+    from rasa.core import run
+    from rasa.core.agent import Agent
+
+    load_agent_on_start = run.load_agent_on_start
+    load_model = Agent.load_model
+
+    @functools.wraps(load_agent_on_start)
+    async def load_then_freeze(*args: Any, **kwargs: Any) -> Any:
+        agent = await load_agent_on_start(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return agent
+
+    @functools.wraps(load_model)
+    def load_model_unfrozen(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if gc.get_freeze_count():
+            gc.unfreeze()
+        return load_model(self, *args, **kwargs)
+
+    run.load_agent_on_start = load_then_freeze
+    Agent.load_model = load_model_unfrozen
+
+
 #: The patches that depend on Rasa's internals only, in the order they are installed.
 RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _tracker_store_sqlite_sync_normal,
@@ -603,4 +639,5 @@ RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _contiguous_intent_weights,
     _sentence_features_only,
     _domain_emptiness_by_responses,
+    _frozen_heap_after_model_load,
 )

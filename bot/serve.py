@@ -15,9 +15,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.container import container
+from core.heap import freeze_startup_heap
 
 if TYPE_CHECKING:
     from sanic import Sanic
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
@@ -26,7 +28,17 @@ def action_app() -> Sanic:
     """The action server app, built in each Sanic worker from the process's settings."""
     from actions.server import create_action_app
 
-    return create_action_app(container().action_services())
+    app = create_action_app(container().action_services())
+
+    @app.after_server_start
+    async def freeze_when_loaded(started: Sanic) -> None:
+        # After the knowledge base's pre-load (registered first, so it runs first), start-up
+        # is over: its objects leave the garbage collector's generations.
+        started.ctx.knowledge_loaded.add_done_callback(
+            lambda _: freeze_startup_heap("action server")
+        )
+
+    return app
 
 
 def serve_actions(port: int, workers: int) -> None:
@@ -57,7 +69,30 @@ def serve_gateway(host: str, port: int) -> None:
     from connectors.gateway import create_gateway
 
     app = create_gateway(container().gateway_services())
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    uvicorn.run(
+        frozen_after_startup(app, "gateway"),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+def frozen_after_startup(app: ASGIApp, what: str) -> ASGIApp:
+    """`app`, with the heap frozen (core/heap.py) once its lifespan start-up has completed."""
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            return await app(scope, receive, send)
+
+        async def sent(message: Message) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                freeze_startup_heap(what)
+
+        return await app(scope, receive, sent)
+
+    return asgi
 
 
 def main(argv: list[str] | None = None) -> None:
