@@ -566,6 +566,95 @@ def _sentence_features_only() -> None:
     module.LogisticRegressionClassifier._create_X = _create_X
 
 
+def _rule_states_read_once() -> None:
+    """RulePolicy matches a conversation against its rules without re-reading each rule.
+
+    To find the rules that fit the conversation (`_get_possible_keys`, two to three times per
+    turn), Rasa filters all rule keys once per conversation state, and for each key and state
+    calls `_is_rule_applicable`, which looks the key's JSON up in an LRU cache, reverses its
+    states into a new list and walks each rule state's features (`_does_rule_match_state`,
+    turning JSON lists back into tuples every time). Here each key is read once into its
+    reversed states, each state into the checks `_does_rule_match_state` makes (a feature the
+    rule sets must have that value in the conversation; one it marks "should not be set" must
+    be unset there; one it leaves empty is not checked). A key is an immutable string, so they
+    cannot go stale. The same checks decide in the same order, and the filtering stops once
+    every remaining rule is shorter than the states looked at (Rasa's check then keeps them
+    all). A subclass that changes either method is filtered by Rasa's own code.
+    """
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+
+    get_possible_keys = RulePolicy._get_possible_keys
+    is_rule_applicable = RulePolicy._is_rule_applicable
+    does_rule_match_state = RulePolicy.__dict__["_does_rule_match_state"].__func__
+    #: rule key -> its states, last first: (has a previous action, [(type, key, value, set)])
+    rules_read: dict[str, tuple[str, list[tuple[bool, list[tuple[str, str, Any, bool]]]]]] = {}
+
+    def checks(rule_state: dict[str, Any]) -> list[tuple[str, str, Any, bool]]:
+        found = []
+        for state_type, sub_state in rule_state.items():
+            for key, value in sub_state.items():
+                value = tuple(value) if isinstance(value, list) else value
+                if value == SHOULD_NOT_BE_SET:
+                    found.append((state_type, key, value, False))
+                elif value:
+                    found.append((state_type, key, value, True))
+        return found
+
+    def read(key: str) -> tuple[str, list[tuple[bool, list[tuple[str, str, Any, bool]]]]]:
+        rule = rules_read.get(key)
+        if rule is None:
+            if len(rules_read) > 10_000:  # keys of replaced models
+                rules_read.clear()
+            states = reversed(json.loads(key))
+            rule = rules_read[key] = (
+                key,
+                [(bool(state.get(PREVIOUS_ACTION)), checks(state)) for state in states],
+            )
+        return rule
+
+    def matches(rule_checks: list[tuple[str, str, Any, bool]], state: dict[str, Any]) -> bool:
+        for state_type, key, value, must_equal in rule_checks:
+            found = state.get(state_type, {}).get(key)
+            if must_equal:
+                if found != value:
+                    return False
+            elif found and found != SHOULD_NOT_BE_SET:
+                return False
+        return True
+
+    @functools.wraps(get_possible_keys)
+    def possible_keys(self: Any, lookup: dict[str, str], states: list[Any]) -> set[str]:
+        cls = type(self)
+        if (
+            cls._is_rule_applicable is not is_rule_applicable
+            or getattr(cls._does_rule_match_state, "__func__", cls._does_rule_match_state)
+            is not does_rule_match_state
+        ):
+            return set(get_possible_keys(self, lookup, states))
+        rules = [read(key) for key in lookup]
+        longest = max((len(rule_states) for _, rule_states in rules), default=0)
+        for index, state in enumerate(reversed(states)):
+            if index >= longest:
+                break
+            has_previous = bool(state.get(PREVIOUS_ACTION))
+            kept = []
+            for rule in rules:
+                rule_states = rule[1]
+                if index >= len(rule_states):
+                    kept.append(rule)
+                    continue
+                rule_has_previous, rule_checks = rule_states[index]
+                if rule_has_previous != has_previous:
+                    continue
+                if not has_previous or matches(rule_checks, state):
+                    kept.append(rule)
+            rules = kept
+        return {key for key, _ in rules}
+
+    RulePolicy._get_possible_keys = possible_keys
+
+
 def _domain_emptiness_by_responses() -> None:
     """`Domain.is_empty` answers False at once for a domain with responses.
 
@@ -638,6 +727,7 @@ RASA_PATCHES: tuple[Callable[[], None], ...] = (
     _event_types_by_name,
     _contiguous_intent_weights,
     _sentence_features_only,
+    _rule_states_read_once,
     _domain_emptiness_by_responses,
     _frozen_heap_after_model_load,
 )

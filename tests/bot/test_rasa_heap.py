@@ -3,30 +3,15 @@ collection, and a later model load puts them back (tests/rasa/heap_check.py, `.v
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
-import pytest
-
-from bot import stack
 from core.settings import PROJECT_ROOT
+from tests.bot.rasa_checks import needs_model, run_model_check
 
 CHECK = PROJECT_ROOT / "tests" / "rasa" / "heap_check.py"
 
 
-@pytest.mark.skipif(
-    not (stack.RASA_PYTHON.exists() and stack.MODEL_PATH.exists()),
-    reason="needs .venv-rasa and the trained model (make setup model)",
-)
+@needs_model
 def test_the_model_is_frozen_after_start_and_a_reload_unfreezes_it() -> None:
-    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    done = subprocess.run(
-        [str(stack.RASA_PYTHON), str(CHECK), str(stack.MODEL_PATH)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_model_check(CHECK)
     assert report["wraps"]  # Rasa's own listener still does the loading
     assert report["agent"] and report["intent"] == "greet"  # the loaded model works
     assert report["before"] == 0
