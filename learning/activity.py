@@ -9,6 +9,7 @@ learners over a year of rows.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -23,11 +24,11 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from learning.activity_models import CourseStatsRow, LearnerStatsRow
 from learning.models import aware
+from learning.store import dialect_insert
 
 #: Weeks of activity a rollup remembers (a year; the chart shows 12).
 WEEK_BITS = 52
@@ -89,9 +90,16 @@ def chart_counts(groups: list[tuple[int, list[int]]], first: int, weeks: int) ->
     return counts
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+@functools.cache
+def _upsert(dialect: str, row: type[LearnerStatsRow | CourseStatsRow]) -> Any:
+    """The upsert of `row`'s rollup in `dialect`, built once: the values are bound when it
+    runs (building the merge expressions and their cache key each time was most of a write)."""
+    table = row.__table__
+    statement = dialect_insert(dialect)(table)
+    keys = [c.name for c in table.primary_key]
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_=_merged(table, statement.excluded)
+    )
 
 
 def _merged(table: Any, new: Any) -> dict[str, Any]:
@@ -130,12 +138,9 @@ def _add(
     rows: list[tuple[Any, dict[str, Any]]] = [(LearnerStatsRow, {"points": points})]
     if course_id is not None:
         rows.append((CourseStatsRow, {"course_id": course_id}))
+    dialect = session.get_bind().dialect.name
     for row, own in rows:
-        table = row.__table__
-        statement = _insert(session)(table).values(learner_id=learner_id, **own, **values)
-        keys = [c.name for c in table.primary_key]
-        changes = _merged(table, statement.excluded)
-        session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+        session.execute(_upsert(dialect, row), {"learner_id": learner_id, **own, **values})
 
 
 def record_step(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.models import EnrollmentRow, LearnerRow, aware, new_id
-from learning.store import Clock, insert_once, read_one
+from learning.store import Clock, core_rows, insert_once
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,36 @@ class Enrollment:
     completed_at: datetime | None
 
 
-def _enrollment(row: EnrollmentRow) -> Enrollment:
+_ENROLLMENT_TABLE, _LEARNER_TABLE = (
+    cast(Table, EnrollmentRow.__table__),
+    cast(Table, LearnerRow.__table__),
+)
+_ENROLLMENTS, _LEARNERS = _ENROLLMENT_TABLE.c, _LEARNER_TABLE.c
+# The hot reads and writes as Core statements built once (as the learner reads, D34).
+_FIELDS = select(
+    _ENROLLMENTS.id, _ENROLLMENTS.learner_id, _ENROLLMENTS.course_id,
+    _ENROLLMENTS.course_version, _ENROLLMENTS.lesson_id, _ENROLLMENTS.part,
+    _ENROLLMENTS.enrolled_at, _ENROLLMENTS.completed_at,
+)  # fmt: skip
+_OF_LEARNER = _FIELDS.where(_ENROLLMENTS.learner_id == bindparam("learner_id"))
+_ONE = _OF_LEARNER.where(_ENROLLMENTS.course_id == bindparam("course_id"))
+_ALL = _OF_LEARNER.order_by(_ENROLLMENTS.enrolled_at)
+_ACTIVE = select(_LEARNERS.active_course_id).where(_LEARNERS.id == bindparam("learner_id"))
+_ACTIVATE = (
+    update(_LEARNER_TABLE)
+    .where(_LEARNERS.id == bindparam("learner_id"))
+    .values(active_course_id=bindparam("course_id"))
+)
+_MOVE = (
+    update(_ENROLLMENT_TABLE)
+    .where(_ENROLLMENTS.learner_id == bindparam("of_learner"))  # a column's own name is
+    .where(_ENROLLMENTS.course_id == bindparam("of_course"))  # reserved for its new value
+    .values(lesson_id=bindparam("to_lesson"), part=bindparam("to_part"),
+            updated_at=bindparam("at"))
+)  # fmt: skip
+
+
+def _enrollment(row: Any) -> Enrollment:
     return Enrollment(
         row.id,
         row.learner_id,
@@ -67,46 +97,29 @@ class Enrollments:
                     "updated_at": self.clock(),
                 },
             )
-            session.execute(
-                update(LearnerRow)
-                .where(LearnerRow.id == learner_id)
-                .values(active_course_id=course_id)
-            )
-            row = session.scalars(
-                select(EnrollmentRow).filter_by(learner_id=learner_id, course_id=course_id)
-            ).one()
-            return _enrollment(row), created
+            keys = {"learner_id": learner_id, "course_id": course_id}
+            session.execute(_ACTIVATE, keys)
+            return _enrollment(session.execute(_ONE, keys).one()), created
 
     def get(self, learner_id: str, course_id: str) -> Enrollment | None:
         """The learner's enrollment in a course, if any."""
-        statement = select(EnrollmentRow).filter_by(learner_id=learner_id, course_id=course_id)
-        return read_one(self.sessions, statement, _enrollment)
+        rows = core_rows(self.sessions, _ONE, learner_id=learner_id, course_id=course_id)
+        return _enrollment(rows[0]) if rows else None
 
     def for_learner(self, learner_id: str) -> list[Enrollment]:
         """All the learner's enrollments, oldest first."""
-        with self.sessions() as session:
-            rows = session.scalars(
-                select(EnrollmentRow)
-                .filter_by(learner_id=learner_id)
-                .order_by(EnrollmentRow.enrolled_at)
-            )
-            return [_enrollment(r) for r in rows]
+        return [_enrollment(r) for r in core_rows(self.sessions, _ALL, learner_id=learner_id)]
 
     def active_course(self, learner_id: str) -> str | None:
         """The course the learner is working on now, if any."""
-        with self.sessions() as session:
-            return session.scalar(select(LearnerRow.active_course_id).filter_by(id=learner_id))
+        rows = core_rows(self.sessions, _ACTIVE, learner_id=learner_id)
+        return rows[0].active_course_id if rows else None
 
     def move_to(self, learner_id: str, course_id: str, lesson_id: str | None, part: int) -> None:
         """Remember where the learner is in a course, and make it their active course."""
+        keys = {"learner_id": learner_id, "course_id": course_id}
         with self.sessions.begin() as session:
-            session.execute(
-                update(EnrollmentRow)
-                .filter_by(learner_id=learner_id, course_id=course_id)
-                .values(lesson_id=lesson_id, part=part, updated_at=self.clock())
-            )
-            session.execute(
-                update(LearnerRow)
-                .where(LearnerRow.id == learner_id)
-                .values(active_course_id=course_id)
-            )
+            session.execute(_MOVE, {"of_learner": learner_id, "of_course": course_id,
+                                    "to_lesson": lesson_id, "to_part": part,
+                                    "at": self.clock()})  # fmt: skip
+            session.execute(_ACTIVATE, keys)

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, inspect
+from sqlalchemy import Engine, Select, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,27 +29,32 @@ _Value = TypeVar("_Value")
 
 def _insert(session: Session) -> Any:
     """The dialect's INSERT construct (it has ``on_conflict_do_nothing``)."""
-    return _dialect_insert(session.get_bind().dialect.name)
+    return dialect_insert(session.get_bind().dialect.name)
 
 
-def _dialect_insert(dialect: str) -> Any:
+def dialect_insert(dialect: str) -> Any:
+    """The INSERT construct of the dialect named `dialect`."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 @cache
-def skip_duplicates(table: type[Base], dialect: str, *, returning: bool = False) -> Any:
+def skip_duplicates(table: type[Base] | Any, dialect: str, *, returning: bool = False) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` into `table` for the dialect, built once for hot
     paths (the values come as execution parameters); with ``RETURNING`` its primary key, so a
     row back means this call inserted it."""
-    statement = _dialect_insert(dialect)(table).on_conflict_do_nothing()
+    statement = dialect_insert(dialect)(table).on_conflict_do_nothing()
     return statement.returning(*inspect(table).primary_key) if returning else statement
 
 
 def insert_once(session: Session, table: type[Base], values: dict[str, Any]) -> bool:
-    """Insert a row unless one with the same unique key exists; True if this call inserted it."""
-    key = inspect(table).primary_key
-    statement = _insert(session)(table).values(**values).on_conflict_do_nothing().returning(*key)
-    return session.execute(statement).first() is not None
+    """Insert a row unless one with the same unique key exists; True if this call inserted it.
+
+    The statement is built once per table (`skip_duplicates`, on the Core table, so the ORM's
+    bulk-insert path is not involved) and the values are bound as parameters.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = skip_duplicates(table.__table__, dialect, returning=True)
+    return session.execute(statement, values).first() is not None
 
 
 def read_one(
@@ -61,6 +66,14 @@ def read_one(
     with sessions() as session:
         row = session.scalars(statement).one_or_none()
         return convert(row) if row is not None else None
+
+
+def core_rows(sessions: sessionmaker[Session], statement: Any, **values: Any) -> list[Any]:
+    """The rows a Core query (built once, with bound parameters) returns for `values`, read
+    on a connection of the sessions' engine: no ORM session or identity map (D34)."""
+    engine: Engine = sessions.kw["bind"]
+    with engine.connect() as connection:
+        return list(connection.execute(statement, values))
 
 
 def read_ids(sessions: sessionmaker[Session], statement: Select[str]) -> set[str]:
