@@ -6,16 +6,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.activity import record_step
 from learning.events import LearningEvent
 from learning.models import QuizAnswerRow, QuizAttemptRow, new_id
 from learning.points import PointsLedger
-from learning.store import Clock, OutboxWriter, insert_once, read_ids
+from learning.store import Clock, OutboxWriter, core_rows, insert_once
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Attempt:
         return self.layout[self.position] if self.position < len(self.layout) else None
 
 
-def _attempt(row: QuizAttemptRow) -> Attempt:
+def _attempt(row: Any) -> Attempt:
     layout = tuple((str(q), tuple(map(str, opts))) for q, opts in json.loads(row.layout))
     return Attempt(
         row.id,
@@ -57,6 +57,24 @@ def _attempt(row: QuizAttemptRow) -> Attempt:
         row.language,
         row.finished_at is not None,
     )
+
+
+_ATTEMPTS = cast(Table, QuizAttemptRow.__table__).c
+# The hot reads as Core statements built once with bound parameters (D34).
+_OF_COURSE = (_ATTEMPTS.learner_id == bindparam("learner_id"),
+              _ATTEMPTS.course_id == bindparam("course_id"))  # fmt: skip
+_OPEN = (
+    select(*_ATTEMPTS)
+    .where(_ATTEMPTS.learner_id == bindparam("learner_id"), _ATTEMPTS.finished_at.is_(None))
+    .order_by(_ATTEMPTS.started_at.desc())
+    .limit(1)
+)
+_PASSED = select(_ATTEMPTS.quiz_id).where(*_OF_COURSE, _ATTEMPTS.passed.is_(True))
+_BEST = (
+    select(_ATTEMPTS.quiz_id, func.max(_ATTEMPTS.score), func.max(_ATTEMPTS.total))
+    .where(*_OF_COURSE, _ATTEMPTS.finished_at.is_not(None))
+    .group_by(_ATTEMPTS.quiz_id)
+)
 
 
 def _attempts_of(learner_id: str, course_id: str) -> tuple[Any, ...]:
@@ -141,13 +159,8 @@ class QuizAttempts:
 
     def open(self, learner_id: str) -> Attempt | None:
         """The learner's unfinished quiz attempt, if any (the most recent)."""
-        with self.sessions() as session:
-            row = session.scalars(
-                select(QuizAttemptRow)
-                .filter_by(learner_id=learner_id, finished_at=None)
-                .order_by(QuizAttemptRow.started_at.desc())
-            ).first()
-            return _attempt(row) if row else None
+        rows = core_rows(self.sessions, _OPEN, learner_id=learner_id)
+        return _attempt(rows[0]) if rows else None
 
     def answer(
         self, attempt_id: str, question_id: str, option_id: str, correct: bool, event: LearningEvent
@@ -200,24 +213,10 @@ class QuizAttempts:
 
     def passed_quizzes(self, learner_id: str, course_id: str) -> set[str]:
         """Ids of the course's quizzes the learner has passed."""
-        return read_ids(
-            self.sessions,
-            select(QuizAttemptRow.quiz_id).where(
-                *_attempts_of(learner_id, course_id), QuizAttemptRow.passed.is_(True)
-            ),
-        )
+        keys = {"learner_id": learner_id, "course_id": course_id}
+        return {row.quiz_id for row in core_rows(self.sessions, _PASSED, **keys)}
 
     def best_scores(self, learner_id: str, course_id: str) -> dict[str, tuple[int, int]]:
         """Best (score, total) per finished quiz of a course."""
-        with self.sessions() as session:
-            rows = session.execute(
-                select(
-                    QuizAttemptRow.quiz_id,
-                    func.max(QuizAttemptRow.score),
-                    func.max(QuizAttemptRow.total),
-                )
-                .where(*_attempts_of(learner_id, course_id))
-                .where(QuizAttemptRow.finished_at.is_not(None))
-                .group_by(QuizAttemptRow.quiz_id)
-            )
-            return {quiz: (int(score), int(total)) for quiz, score, total in rows}
+        rows = core_rows(self.sessions, _BEST, learner_id=learner_id, course_id=course_id)
+        return {quiz: (int(score), int(total)) for quiz, score, total in rows}

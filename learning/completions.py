@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.activity import record_step
 from learning.events import LearningEvent
 from learning.models import LessonCompletionRow
 from learning.points import PointsLedger
-from learning.store import OutboxWriter, insert_once, read_ids
+from learning.store import OutboxWriter, core_rows, insert_once
+
+_COMPLETIONS = cast(Table, LessonCompletionRow.__table__).c
+_COMPLETED = select(_COMPLETIONS.lesson_id).where(
+    _COMPLETIONS.learner_id == bindparam("learner_id"),
+    _COMPLETIONS.course_id == bindparam("course_id"),
+)  # built once with bound parameters (D34)
 
 
 @dataclass(frozen=True)
@@ -65,9 +72,5 @@ class LessonCompletions:
 
     def completed(self, learner_id: str, course_id: str) -> set[str]:
         """Ids of the lessons the learner has completed in a course."""
-        return read_ids(
-            self.sessions,
-            select(LessonCompletionRow.lesson_id).filter_by(
-                learner_id=learner_id, course_id=course_id
-            ),
-        )
+        rows = core_rows(self.sessions, _COMPLETED, learner_id=learner_id, course_id=course_id)
+        return {row.lesson_id for row in rows}

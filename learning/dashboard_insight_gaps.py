@@ -10,20 +10,31 @@ bound: beyond `MAX_ROWS` the least recently asked rows go.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, DateTime, Integer, String, delete, func, select, true
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from learning.campaigns import Actor
 from learning.dashboard_queries import Filters, visible
 from learning.models import Base, aware, utcnow
 from learning.organisations import in_subtree
+from learning.store import dialect_insert
 
 #: Distinct (question, language, course, organisation) rows kept.
 MAX_ROWS = 50_000
@@ -90,19 +101,7 @@ class GapQuestions:
                   "language": language, "course": course or "", "organisation": organisation,
                   "count": 1, "first_asked": now, "last_asked": now}  # fmt: skip
         with self._sessions.begin() as session:
-            dialect = session.get_bind().dialect.name
-            insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            statement = insert(GapQuestionRow).values(**values)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["key"],
-                    set_={
-                        "count": GapQuestionRow.count + 1,
-                        "last_asked": now,
-                        "question": statement.excluded.question,
-                    },
-                )
-            )
+            session.execute(_count_question(session.get_bind().dialect.name), values)
             self._prune(session)
 
     def _prune(self, session: Session) -> None:
@@ -111,6 +110,22 @@ class GapQuestions:
             oldest = select(GapQuestionRow.id).order_by(GapQuestionRow.last_asked)
             ids = list(session.scalars(oldest.limit(rows - self._max_rows)))
             session.execute(delete(GapQuestionRow).where(GapQuestionRow.id.in_(ids)))
+
+
+@functools.cache
+def _count_question(dialect: str) -> Any:
+    """Insert a question, or count it once more (the last time asked and wording the newest),
+    built once per dialect; the values are bound when it runs (D34)."""
+    table = cast(Table, GapQuestionRow.__table__)
+    statement = dialect_insert(dialect)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "count": table.c.count + 1,
+            "last_asked": statement.excluded.last_asked,
+            "question": statement.excluded.question,
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.activity import add_points
 from learning.models import PointsRow
-from learning.store import Clock, insert_once
+from learning.store import Clock, core_rows, insert_once
 
 #: Why points are awarded; each names a field of `PointsRules`.
 Reason = Literal["lesson", "quiz_passed", "course_completed"]
+
+
+_POINTS = cast(Table, PointsRow.__table__).c
+_TOTAL = select(func.coalesce(func.sum(_POINTS.points), 0)).where(
+    _POINTS.learner_id == bindparam("learner_id")
+)  # built once with bound parameters (D34)
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,5 @@ class PointsLedger:
 
     def total(self, learner_id: str) -> int:
         """The learner's Karma Points total."""
-        with self.sessions() as session:
-            total = session.scalar(
-                select(func.coalesce(func.sum(PointsRow.points), 0)).where(
-                    PointsRow.learner_id == learner_id
-                )
-            )
-            return int(total or 0)
+        total = core_rows(self.sessions, _TOTAL, learner_id=learner_id)[0][0]
+        return int(total or 0)

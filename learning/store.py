@@ -76,12 +76,6 @@ def core_rows(sessions: sessionmaker[Session], statement: Any, **values: Any) ->
         return list(connection.execute(statement, values))
 
 
-def read_ids(sessions: sessionmaker[Session], statement: Select[str]) -> set[str]:
-    """The values a one-column query returns, as a set."""
-    with sessions() as session:
-        return set(session.scalars(statement))
-
-
 class OutboxWriter:
     """Queues learning events in the outbox, one row per configured sink.
 
