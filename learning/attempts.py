@@ -70,15 +70,14 @@ _OPEN = (
     .limit(1)
 )
 _PASSED = select(_ATTEMPTS.quiz_id).where(*_OF_COURSE, _ATTEMPTS.passed.is_(True))
+_LAST_NUMBER = select(func.max(_ATTEMPTS.number)).where(
+    *_OF_COURSE, _ATTEMPTS.quiz_id == bindparam("quiz_id")
+)
 _BEST = (
     select(_ATTEMPTS.quiz_id, func.max(_ATTEMPTS.score), func.max(_ATTEMPTS.total))
     .where(*_OF_COURSE, _ATTEMPTS.finished_at.is_not(None))
     .group_by(_ATTEMPTS.quiz_id)
 )
-
-
-def _attempts_of(learner_id: str, course_id: str) -> tuple[Any, ...]:
-    return (QuizAttemptRow.learner_id == learner_id, QuizAttemptRow.course_id == course_id)
 
 
 @dataclass(frozen=True)
@@ -118,9 +117,8 @@ class QuizAttempts:
                 return _attempt(open_row)
             number = 1 + (
                 session.scalar(
-                    select(func.max(QuizAttemptRow.number)).where(
-                        *_attempts_of(learner_id, course_id), QuizAttemptRow.quiz_id == quiz_id
-                    )
+                    _LAST_NUMBER,
+                    {"learner_id": learner_id, "course_id": course_id, "quiz_id": quiz_id},
                 )
                 or 0
             )

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.channel_models import OptEventRow
 from learning.models import ChannelLinkRow, LearnerRow, aware, new_id, utcnow
 from learning.name import normal_name
+from learning.store import core_rows
 
 
 class LearnerNotFound(KeyError):
@@ -121,10 +122,8 @@ class SqlLearnerRepository:
         return self._read_one(_BY_CHANNEL, channel=channel, channel_user_id=channel_user_id)
 
     def _read_one(self, query: Select[Any], **values: str) -> Learner | None:
-        engine: Engine = self._sessions.kw["bind"]
-        with engine.connect() as connection:
-            row = connection.execute(query, values).first()
-        return _to_learner(row) if row else None
+        rows = core_rows(self._sessions, query, **values)
+        return _to_learner(rows[0]) if rows else None
 
     def get_or_create(
         self,
