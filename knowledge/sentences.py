@@ -40,11 +40,30 @@ _BULLET = re.compile(r"^\s*[-*•]\s+")
 _NUMBERED = re.compile(r"^\s*\(?[0-9a-zA-Z]{1,3}[.)]\s+")
 _LABEL = re.compile(
     r"^\s*(?:f\.?\s*no\.?|no\.|subject|sub\.|to|from|dated|date|ref\.?|reference|copy to|"
-    r"by|posted|updated|published|विषय|सेवा में|दिनांक|संख्या|प्रेषक|द्वारा)\s*[:.\-–]",
+    r"by|posted|updated|published|विषय|सेवा में|दिनांक|संख्या|प्रेषक|द्वारा|प्रतिलिपि)\s*[:.\-–]",
     re.IGNORECASE,
 )
+#: A contact line: "Tel: 011-2306 3512", "Phone No. 2231", "दूरभाष: ...", "E-mail: ...".
+_CONTACT = re.compile(
+    r"^\s*(?:(?:tel|telephone|phone|fax|mobile|दूरभाष|फ़ैक्स|फैक्स)\.?\s*(?:no\.?)?\s*[:.]?\s*[+(]?\d"
+    r"|(?:e-?mail|ई-मेल)\s*:)",
+    re.IGNORECASE,
+)
+#: The line that opens a memorandum's list of addressees ("To:", "Copy to:", "प्रतिलिपि:").
+_ADDRESSEES = re.compile(
+    r"^\s*(?:to|copy\s+to|copy|distribution|सेवा\s+में|प्रतिलिपि|प्रति)\s*[:.\-–]?\s*$",
+    re.IGNORECASE,
+)
+#: A postal address line: it ends in a PIN code ("Sansad Marg, New Delhi-110001").
+_ADDRESS = re.compile(r"[-–,\s][1-9]\d{2}\s?\d{3}\.?\s*$")
+#: Longest address line, in words (a long sentence ending in a six-digit figure is no address).
+ADDRESS_WORDS = 15
+#: A piece that is only an item's or paragraph's number ("2.", "3.1", "(b)", "iv)").
+_NUMBER_ONLY = re.compile(r"^\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivx]{1,4})[.)]$", re.IGNORECASE)
 #: A line that is only a file or reference number ("No. 12/4/2026-Estt.", "F.No. A-11013/2").
 _FILE_NUMBER = re.compile(r"^\s*(?:f\.?\s*)?no\.?\s*[\w/().,:-]+(?:\s+[\w/().,:-]+)?\s*$", re.I)
+#: A line wholly in brackets: a signatory's name "(Meera Iyer)", an office "(Admn. I Section)".
+_BRACKETED = re.compile(r"^\s*\([^()]*\)\s*$")
 _BYLINE = re.compile(r"^\s*(?:by|written by|reported by)\s+\S", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:,\s*[A-Za-z]{3,9}\.?\s+\d{1,2})?\s*[:—–-]+\s*$")
 _QUESTION_MARK = re.compile(r"^\s*(?:q|q\.|ques|question|प्रश्न|प्र)\s*\.?\s*\d*\s*[:.)\-–]", re.I)
@@ -62,21 +81,41 @@ class Window:
 
 def split(text: str) -> list[str]:
     """The sentences and lines of a passage, in order, stripped (an abbreviation's full stop
-    does not end a sentence)."""
-    lines: list[str] = []
+    does not end a sentence, and an item's number stays with its item)."""
+    return [sentence for sentence, _ in split_marked(text)]
+
+
+def split_marked(text: str) -> list[tuple[str, bool]]:
+    """`split`, each sentence with whether it is part of a memorandum's closing: its list of
+    addressees ("To:", "Copy to:" and the lines under it, up to a blank line) or a postal
+    address. Such lines never answer, whatever words they share with a question."""
+    lines: list[tuple[str, bool]] = []
+    listing = False
     for line in text.splitlines():  # a hard-wrapped sentence goes on in lower case: rejoin
-        if lines and line[:1].islower() and not lines[-1].rstrip().endswith(_STOPS):
-            lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
-        else:
-            lines.append(line)
-    sentences: list[str] = []
-    for line in lines:
+        if not line.strip():
+            listing = False
+            continue
+        if lines and line[:1].islower() and not lines[-1][0].rstrip().endswith(_STOPS):
+            lines[-1] = (f"{lines[-1][0].rstrip()} {line.strip()}", lines[-1][1])
+            continue
+        address = len(line.split()) <= ADDRESS_WORDS and bool(_ADDRESS.search(line))
+        closing = listing or address
+        listing = listing or bool(_ADDRESSEES.match(line))
+        lines.append((line, closing))
+    sentences: list[tuple[str, bool]] = []
+    for line, closing in lines:
         pieces = [p.strip() for p in _SPLIT.split(line) if p.strip()]
-        for number, piece in enumerate(pieces):
-            if number and _ABBREVIATION.search(sentences[-1]):
-                sentences[-1] = f"{sentences[-1]} {piece}"
-            else:
-                sentences.append(piece)
+        number = None
+        for position, piece in enumerate(pieces):
+            if number is not None:
+                piece, number = f"{number} {piece}", None
+            elif position and _ABBREVIATION.search(sentences[-1][0]):
+                sentences[-1] = (f"{sentences[-1][0]} {piece}", closing)
+                continue
+            if _NUMBER_ONLY.match(piece) and position + 1 < len(pieces):
+                number = piece
+                continue
+            sentences.append((piece, closing))
     return sentences
 
 
@@ -90,6 +129,8 @@ def is_scaffolding(sentence: str) -> bool:
     memorandum's labelled line, or a question."""
     text = sentence.strip()
     if not text or is_question(text) or _LABEL.match(text) or _BYLINE.match(text):
+        return True
+    if _CONTACT.match(text) or _NUMBER_ONLY.match(text) or _BRACKETED.match(text):
         return True
     if _FILE_NUMBER.match(text):
         return True
@@ -119,10 +160,12 @@ def best_window(
 ) -> Window | None:
     """The one to three sentences of `text` that answer `query` best, or None when every
     line is scaffolding."""
-    sentences = split(text)
+    marked = split_marked(text)
+    sentences = [sentence for sentence, _ in marked]
     context = set(tokenize(heading, stopwords)) if heading else set()
     tokens = [set(tokenize(s, stopwords)) for s in sentences]
-    candidates = [i for i, s in enumerate(sentences) if not is_scaffolding(s)]
+    closing = {i for i, (_, part_of_closing) in enumerate(marked) if part_of_closing}
+    candidates = [i for i, s in enumerate(sentences) if i not in closing and not is_scaffolding(s)]
     if not candidates:
         return None
     scores = {i: coverage(query, tokens[i] | context, index) for i in candidates}
@@ -130,7 +173,7 @@ def best_window(
     chosen, covered = [first], tokens[first] | context
     score, size = scores[first], len(clean(sentences[first]))
     for nxt in range(first + 1, len(sentences)):
-        if len(chosen) >= MAX_SENTENCES or is_scaffolding(sentences[nxt]):
+        if len(chosen) >= MAX_SENTENCES or nxt in closing or is_scaffolding(sentences[nxt]):
             break
         gained = coverage(query, covered | tokens[nxt], index)
         extra = len(clean(sentences[nxt])) + 1

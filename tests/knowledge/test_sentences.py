@@ -7,7 +7,7 @@ import pytest
 from knowledge.glossary import load as load_glossary
 from knowledge.lexical import LexicalIndex
 from knowledge.query import plan
-from knowledge.sentences import best_window, is_scaffolding, split
+from knowledge.sentences import best_window, is_scaffolding, split, split_marked
 from knowledge.store import Record
 
 CIRCULAR = """No. 12/4/2026-Estt.
@@ -82,3 +82,42 @@ def test_a_passage_of_nothing_but_headings_has_no_answer(index: LexicalIndex) ->
     query = plan("grievance days", glossary, reads_indic=False, language="en")
     text = "GRIEVANCES\nSubject: Grievances"
     assert best_window(query, text, "", index, glossary.stopwords, 700) is None
+
+
+MEMORANDUM = """3. Leave records shall be updated in the HRMS by the 5th of every month.
+4. Queries may be sent to the Leave Cell.
+
+(R. K. Verma)
+Under Secretary (Establishment)
+Tel: 011-2309 4411
+
+To:
+All sections of the Department of Fisheries
+
+Copy to:
+1. PS to Secretary (Fisheries)
+2. Leave Cell, Krishi Bhawan
+
+Krishi Bhawan, Dr. Rajendra Prasad Road, New Delhi-110001
+"""
+
+
+def test_an_item_keeps_its_number_and_a_lone_number_is_no_sentence() -> None:
+    sentences = split("Copy to:\n1. PS to Secretary. 2. All Heads of Division\n10. It issues. 2.")
+    assert sentences == [
+        "Copy to:", "1. PS to Secretary.", "2. All Heads of Division", "10. It issues.", "2."
+    ]  # fmt: skip
+    assert is_scaffolding("2.") and is_scaffolding("(b)") and is_scaffolding("(R. K. Verma)")
+
+
+def test_addressees_addresses_and_contact_lines_never_answer(index: LexicalIndex) -> None:
+    marked = dict(split_marked(MEMORANDUM))
+    assert marked["1. PS to Secretary (Fisheries)"] and marked["2. Leave Cell, Krishi Bhawan"]
+    assert marked["All sections of the Department of Fisheries"]
+    assert marked["Krishi Bhawan, Dr. Rajendra Prasad Road, New Delhi-110001"]
+    assert not marked["4. Queries may be sent to the Leave Cell."]
+    assert is_scaffolding("Tel: 011-2309 4411") and is_scaffolding("दूरभाष: 011-2306 1127")
+    assert not is_scaffolding("Telangana has 33 districts.")
+    # The closing names the Leave Cell and Krishi Bhawan too; the answer is the body's sentence.
+    answer = ask(index, "where is the leave cell in krishi bhawan to send queries", MEMORANDUM)
+    assert answer == "4. Queries may be sent to the Leave Cell."
