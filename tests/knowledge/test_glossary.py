@@ -59,3 +59,18 @@ def test_general_service_vocabulary_crosses_languages() -> None:
         ("tabadla", "transfer"), ("तबादला", "transfer"), ("বদলি", "transfer"),
     ):  # fmt: skip
         assert concept in [m.concept.id for m in glossary.find(words(text))], text
+
+
+def test_everyday_office_words_reach_english_content_from_every_language() -> None:
+    """The general vocabulary carries words no course is about (boats, objections, pending
+    files) from Hindi, romanized Hindi, Tamil and Bengali questions to English documents."""
+    glossary = load()
+    for text, concept in [
+        ("जिले में कितनी नावें हैं", "boat"), ("kitni naav hain", "boat"),
+        ("आपत्ति कब तक दर्ज करें", "objection"), ("fail kitne din se lambit hai", "pending"),
+        ("எத்தனை படகுகள் உள்ளன", "boat"), ("কতগুলি ফাইল বিচারাধীন", "pending"),
+    ]:  # fmt: skip
+        query = plan(text, glossary, reads_indic=False)
+        assert concept in query.concepts, (text, query.concepts)
+    query = plan("आपत्ति कब तक दर्ज करें", glossary, reads_indic=False)
+    assert "objection" in query.tokens and "objection" in query.dense_text
