@@ -73,12 +73,17 @@ class Glossary:
         self.concepts = tuple(concepts)
         self.stopwords = frozenset(normalize(w).casefold() for w in stopwords)
         self._index: dict[tuple[str, ...], list[Concept]] = {}
+        # The keys of terms written in Latin letters (English, romanized Hindi), apart from
+        # the romanized forms of terms in Indian scripts: রাতে ("at night") romanizes to "rate".
+        self._latin: dict[tuple[str, ...], list[Concept]] = {}
         for concept in self.concepts:
             for term in concept.all_terms():
+                latin = all(script_of(w[0]) == "Latn" for w in words(term))
                 for key in self._term_keys(term):
-                    bucket = self._index.setdefault(key, [])
-                    if concept not in bucket:
-                        bucket.append(concept)
+                    for index in (self._index, self._latin) if latin else (self._index,):
+                        bucket = index.setdefault(key, [])
+                        if concept not in bucket:
+                            bucket.append(concept)
 
     @staticmethod
     def _term_keys(term: str) -> set[tuple[str, ...]]:
@@ -100,17 +105,31 @@ class Glossary:
                 span = range(start, start + size)
                 if taken.intersection(span):
                     continue
-                concepts = self._lookup(forms[start : start + size])
+                latin = all(script_of(w[0]) == "Latn" for w in query_words[start : start + size])
+                concepts = self._lookup(forms[start : start + size], latin)
                 for concept in concepts:
                     found.append(Match(concept, start, start + size))
                 if concepts:
                     taken.update(span)
         return sorted(found, key=lambda m: m.start)
 
-    def _lookup(self, forms: Sequence[tuple[str, ...]]) -> list[Concept]:
+    def _lookup(self, forms: Sequence[tuple[str, ...]], latin: bool) -> list[Concept]:
+        """The concepts whose terms have these forms. Words are first matched as written:
+        in Latin letters against the terms written in Latin letters, in an Indian script by
+        their own script (and prefix), so "rate" is not also রাতে ("at night"), nor রাতে
+        "rate"; only when that finds nothing do romanized forms and spelling keys count."""
         keys: list[tuple[str, ...]] = [()]
         for options in forms:
             keys = [(*key, form) for key in keys for form in options][:64]
+        index = self._latin if latin else self._index
+        written = [
+            c
+            for key in keys
+            if not any(f.startswith("~") for f in key) and (latin or not any(map(str.isascii, key)))
+            for c in index.get(key, [])
+        ]
+        if written:
+            return list(dict.fromkeys(written))
         exact = [
             c
             for key in keys

@@ -74,3 +74,15 @@ def test_everyday_office_words_reach_english_content_from_every_language() -> No
         assert concept in query.concepts, (text, query.concepts)
     query = plan("आपत्ति कब तक दर्ज करें", glossary, reads_indic=False)
     assert "objection" in query.tokens and "objection" in query.dense_text
+
+
+def test_a_word_is_matched_as_written_before_its_romanized_form() -> None:
+    """রাতে ("at night") romanizes to "rate": the English word is not also "night", and the
+    Bengali word is not also "rate"; a word with no match as written still meets its
+    romanized forms (Hindi typed in Latin letters)."""
+    glossary = load()
+    for text, concepts in [
+        ("rate", ["rate"]), ("রাতে", ["night"]), ("रात", ["night"]), ("raat", ["night"]),
+        ("pramaan patra", ["certificate"]),
+    ]:  # fmt: skip
+        assert [m.concept.id for m in glossary.find(words(text))] == concepts, text
