@@ -22,9 +22,10 @@ from functools import lru_cache
 from indic_transliteration import sanscript
 
 from core.scripts import detect_script, script_of, to_latin
+from knowledge.acronyms import readings
 
 #: Bump when tokens change: stored token lists of another version are recomputed.
-TOKENIZER_VERSION = "4"
+TOKENIZER_VERSION = "5"
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
 _INDIC_DIGITS = {
@@ -130,7 +131,11 @@ def plain_latin(text: str, stopwords: frozenset[str]) -> str:
         if is_stopword(word, stopwords):
             continue
         script = _word_script(word)
-        out.append(romanize_word(word, script) or word if script in _INDIC_SCRIPTS else word)
+        if script in _INDIC_SCRIPTS:
+            spelt = readings(word, script, romanize_word)
+            out.append(spelt[0].upper() if spelt else romanize_word(word, script) or word)
+        else:
+            out.append(word)
     return " ".join(out)
 
 
@@ -199,7 +204,13 @@ def word_tokens(word: str) -> tuple[str, ...]:
             tokens.append("~" + key)
     if len(word) > 6:
         tokens.append("^" + word[:5])
-    return tuple(tokens)
+    for acronym in readings(word, script, romanize_word):  # एनपीएस → "nps"
+        base = _stem(acronym)
+        tokens.append(base)
+        key = phonetic_key(base) if len(base) > 5 else ""  # an acronym and a word: spellings vary
+        if key:
+            tokens.append("~" + key)
+    return tuple(dict.fromkeys(tokens))
 
 
 def is_stopword(word: str, stopwords: frozenset[str]) -> bool:
