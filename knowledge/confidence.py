@@ -13,7 +13,7 @@ from __future__ import annotations
 from knowledge.documents import Hit
 from knowledge.lexical import LexicalIndex
 from knowledge.query import QueryPlan
-from knowledge.text import tokenize
+from knowledge.text import DERIVED, tokenize
 
 #: Cosine similarities below FLOOR count as 0, above CEIL as 1 (offline MiniLM model).
 SIMILARITY_FLOOR = 0.15
@@ -39,7 +39,7 @@ def group_weight(tokens: frozenset[str], index: LexicalIndex) -> float:
     A word that appears nowhere in the content ("pension", "passport") is the strongest sign
     that the question is about something the courses do not cover.
     """
-    plain = [t for t in tokens if not t.startswith(("~", "^"))] or list(tokens)
+    plain = [t for t in tokens if not t.startswith(DERIVED)] or list(tokens)
     known = [index.idf(t) for t in plain if index.df.get(t)]
     if known:
         return min(known)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from core.scripts import script_of
-from knowledge.text import normalize, word_tokens, words
+from knowledge.text import DERIVED, normalize, word_tokens, words
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.yml")
 _MAX_TERM_WORDS = 4
@@ -54,7 +54,7 @@ def match_forms(word: str) -> tuple[str, ...]:
     phonetic key when that is long enough not to collide ("aadhaar" and "uttar" share "atr");
     for a long Indic word its prefix, which inflected forms share."""
     variants = word_tokens(word)
-    forms = [v for v in variants if not v.startswith(("~", "^"))]
+    forms = [v for v in variants if not v.startswith(DERIVED)]
     latin = script_of(word[0]) == "Latn"
     key = next((v for v in variants if v.startswith("~")), "")
     if latin and len(key) >= 5:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from knowledge.glossary import Glossary
 from knowledge.text import (
+    DERIVED,
     content_words,
     dominant_script,
     is_stopword,
@@ -60,7 +61,7 @@ class Group:
 def _term(text: str, stop: frozenset[str], keys: bool = True) -> Term:
     """The words of `text` as their token variants; without spelling keys unless `keys`."""
     return tuple(
-        frozenset(t for t in word_tokens(word) if keys or not t.startswith("~"))
+        frozenset(t for t in word_tokens(word) if keys or not t.startswith(("~", "=")))
         for word in words(text)
         if not is_stopword(word, stop)
     )
@@ -128,7 +129,7 @@ def plan(question: str, glossary: Glossary, reads_indic: bool, language: str = "
         terms = [t for t in terms if t]
         tokens = {tok for term in terms if len(term) == 1 for tok in term[0]}
         tokens |= {
-            tok for term in terms for word in term for tok in word if not tok.startswith(("~", "^"))
+            tok for term in terms for word in term for tok in word if not tok.startswith(DERIVED)
         }
         groups.append(Group(match.concept.id, frozenset(tokens), tuple(dict.fromkeys(terms))))
         covered.update(range(match.start, match.end))
@@ -141,7 +142,7 @@ def plan(question: str, glossary: Glossary, reads_indic: bool, language: str = "
     groups = _merge(groups)[:MAX_GROUPS]
     own = tokenize(" ".join(found), stop)[:64]
     # The learner's own words count twice, glossary expansions and spelling keys once.
-    strong = [t for t in dict.fromkeys(own) if not t.startswith(("~", "^"))]
+    strong = [t for t in dict.fromkeys(own) if not t.startswith(DERIVED)]
     flat = strong + list(dict.fromkeys(own + [t for g in groups for t in sorted(g.tokens)]))
     language = language or guess_language(text)
     script = dominant_script(text)

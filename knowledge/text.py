@@ -9,7 +9,10 @@ Every word becomes a few tokens so that one index serves every way a learner wri
   OPTITRANS as `core.scripts.to_latin` spells Hindi), so Latin queries meet native content;
 - a phonetic key of the Latin form ("~krmygi"), which lets spelling variants meet: "model"
   and "मॉडल" (romanized "modal"), "mission" and "मिशन" ("mishan"), "course" and "कोर्स";
-- for a long Indic word, a prefix ("^प्रशि"), a crude stem for inflected forms.
+- for a long Indic word, a prefix ("^प्रशि"), a crude stem for inflected forms;
+- for a Latin word, its English root by the Snowball stemmer ("=contribut" for "contributes"
+  and "contribution"), beside the word itself, so romanized Hindi keeps its own tokens;
+- for an acronym spelt in an Indian script, the acronym (एनपीएस → "nps"; `knowledge.acronyms`).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import snowballstemmer
 from indic_transliteration import sanscript
 
 from core.scripts import detect_script, script_of, to_latin
 from knowledge.acronyms import readings
 
 #: Bump when tokens change: stored token lists of another version are recomputed.
-TOKENIZER_VERSION = "5"
+TOKENIZER_VERSION = "6"
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
 _INDIC_DIGITS = {
@@ -46,6 +50,12 @@ def _marks() -> str:
 _WORD = re.compile(r"(?:[^\W_]|[" + re.escape(_marks()) + r"])+")
 _NUMBER_GROUP = re.compile(r"\d+(?:[:./-]\d+)+")
 _ASCII_LETTERS = re.compile(r"[^a-z]")
+#: Prefixes of the tokens derived from a word (not the word as written): phonetic key,
+#: Indic prefix, English root.
+DERIVED = ("~", "^", "=")
+#: English roots shorter than this are not indexed ("bus" and "bu" are not one word).
+ROOT_CHARS = 4
+_ENGLISH = snowballstemmer.stemmer("english")
 _STEM_RULES = (("ies", "y", 5), ("sses", "ss", 5), ("ss", "ss", 3), ("s", "", 4))
 _INDIC_SCRIPTS = {"Deva", "Beng", "Taml", "Telu", "Knda", "Mlym", "Gujr", "Guru", "Orya"}
 _SANSCRIPT = {
@@ -190,9 +200,14 @@ def word_tokens(word: str) -> tuple[str, ...]:
     if script is None:
         return (word,)
     if script == "Latn":
-        base = _stem(word.casefold())
+        folded = word.casefold()
+        base = _stem(folded)
         key = phonetic_key(base)
-        return (base, "~" + key) if key else (base,)
+        tokens = [base, "~" + key] if key else [base]
+        root = _ENGLISH.stemWord(folded)  # "contributes", "contribution" → "contribut"
+        if root != base and len(root) >= ROOT_CHARS:
+            tokens.append("=" + root)
+        return tuple(tokens)
     if script not in _INDIC_SCRIPTS:
         return (word.casefold(),)
     tokens = [word]
@@ -218,7 +233,7 @@ def is_stopword(word: str, stopwords: frozenset[str]) -> bool:
     if word.casefold() in stopwords:
         return True
     variants = word_tokens(word)
-    return len(variants) > 1 and not variants[1].startswith(("~", "^")) and variants[1] in stopwords
+    return len(variants) > 1 and not variants[1].startswith(DERIVED) and variants[1] in stopwords
 
 
 def tokenize(text: str, stopwords: frozenset[str] = frozenset()) -> list[str]:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from knowledge.text import normalize, phonetic_key, plain_latin, romanize, tokenize, words
+from knowledge.text import (
+    normalize,
+    phonetic_key,
+    plain_latin,
+    romanize,
+    tokenize,
+    word_tokens,
+    words,
+)
 
 
 def test_words_keep_combining_marks() -> None:
@@ -23,7 +31,18 @@ def test_devanagari_gets_romanized_and_phonetic_tokens() -> None:
 
 
 def test_latin_is_lowercased_and_lightly_stemmed() -> None:
-    assert tokenize("Officers") == ["officer", "~afsr"]
+    assert tokenize("Officers") == ["officer", "~afsr", "=offic"]
+
+
+def test_english_inflections_share_a_root() -> None:
+    """ "contributes" meets "contribution" by its English root; romanized Hindi keeps its own
+    tokens beside the root an English stemmer makes of it ("karyakal" is still "karyakal")."""
+    roots = {w: {t for t in word_tokens(w) if t.startswith("=")} for w in
+             ("contributes", "contribution", "contributed", "received", "receive")}  # fmt: skip
+    assert roots["contributes"] == roots["contribution"] == roots["contributed"] == {"=contribut"}
+    assert roots["received"] == roots["receive"] == {"=receiv"}
+    assert word_tokens("karyakal")[0] == "karyakal"
+    assert word_tokens("bus") == ("bus",)  # a root shorter than four letters is not indexed
 
 
 def test_spelling_variants_share_a_key() -> None:
