@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from knowledge.glossary import load
 from knowledge.query import plan
 from knowledge.text import tokenize, words
@@ -86,3 +88,15 @@ def test_a_word_is_matched_as_written_before_its_romanized_form() -> None:
         ("pramaan patra", ["certificate"]),
     ]:  # fmt: skip
         assert [m.concept.id for m in glossary.find(words(text))] == concepts, text
+
+
+def test_no_concept_is_defined_twice() -> None:
+    """YAML keeps the last of two equal keys without a word: a concept written twice would
+    silently lose the terms of the first."""
+    from collections import Counter
+
+    from knowledge.glossary import GLOSSARY_PATH
+
+    ids = re.findall(r"^  ([\w-]+):\s*$", GLOSSARY_PATH.read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(ids) > 400
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
