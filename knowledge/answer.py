@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from knowledge.answer_type import answer_fit, figures_fit
+from knowledge.answer_type import answer_fit
 from knowledge.confidence import blend
 from knowledge.config import KnowledgeConfig
 from knowledge.documents import Answer, Citation, Hit
@@ -195,7 +195,7 @@ class Answerer:
             text = display(hit)
             if hit.origin:
                 texts[hit.id] = trim(text, limit, keep, stop)
-                fit = answer_fit(query.text, texts[hit.id]) * figures_fit(query.text, text)
+                fit = answer_fit(query.text, texts[hit.id])
                 scored.append((hit, (hit.confidence or 0.0) * fit))
                 continue
             heading = str(hit.metadata.get("heading") or hit.metadata.get("title") or "")
@@ -204,8 +204,6 @@ class Answerer:
                 continue
             confidence = blend(window.coverage, hit.similarity, reads)
             confidence *= answer_fit(query.text, window.text)
-            title = str(hit.metadata.get("title") or "")
-            confidence *= figures_fit(query.text, f"{title}\n{heading}\n{text}")
             texts[hit.id] = window.text
             scored.append((hit, confidence))
         return sorted(scored, key=lambda pair: -pair[1]), texts

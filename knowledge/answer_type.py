@@ -6,10 +6,7 @@ them), so word coverage alone says "confident". A question that asks *how many*,
 *how long* (कितने, kitna, எத்தனை, எவ்வளவு, কত ...) is only answered by a sentence that
 gives a quantity the question does not already give: a figure, or a number word. An answer
 without one is less sure (`QUANTITY_PENALTY`), so a passage that has the figure wins, and when
-none has, the answer abstains. Likewise a question asking *when* needs a time in its answer,
-and a question that gives a figure itself ("APAR 2024-25", "LTC-80", "in 2025") needs a
-passage that has that figure (`FIGURE_PENALTY`): a passage about another year is a near miss.
-Numbers that name rather than count (phone, PIN, room, extension numbers) are no figures.
+none has, the answer abstains.
 """
 
 from __future__ import annotations
@@ -149,40 +146,6 @@ def gives_time(sentence: str, question: str) -> bool:
     if gives_quantity(sentence, question):
         return True
     return any(w.casefold() in _TIME_ANSWER_WORDS for w in words(normalize(sentence)))
-
-
-#: The confidence in a passage that lacks a figure the question gives is scaled by this.
-FIGURE_PENALTY = 0.5
-#: Number words that stand for a figure a question may give in digits ("ten days" for "10").
-_NUMBER_VALUES = {
-    word: str(value)
-    for words_of_a_language in (
-        "one two three four five six seven eight nine ten eleven twelve",
-        "एक दो तीन चार पाँच छह सात आठ नौ दस ग्यारह बारह",
-    )
-    for value, word in enumerate(words_of_a_language.split(), 1)
-} | {
-    "fifteen": "15", "twenty": "20", "thirty": "30", "fifty": "50", "hundred": "100",
-    "पांच": "5", "छः": "6", "पंद्रह": "15", "बीस": "20", "तीस": "30", "पचास": "50", "सौ": "100",
-}  # fmt: skip
-
-
-def figures_fit(question: str, passage: str) -> float:
-    """`FIGURE_PENALTY` when the question gives a figure (a year, an amount, a number of days:
-    "… in 2025", "LTC-80", "APAR 2024-25") that the passage has neither in digits nor in
-    words, else 1. A passage about another year or another figure is a near miss: it shares
-    every other word with the question but cannot answer it."""
-    asked = {
-        re.sub(r"[.,]", "", m) for m in _DIGITS.findall(_IDENTIFIER.sub(" ", normalize(question)))
-    }
-    if not asked:
-        return 1.0
-    have = _figures(passage) | {
-        _NUMBER_VALUES[w]
-        for w in (w.casefold() for w in words(normalize(passage)))
-        if w in _NUMBER_VALUES
-    }
-    return 1.0 if asked <= have else FIGURE_PENALTY
 
 
 def answer_fit(question: str, answer: str) -> float:
