@@ -6,7 +6,8 @@ them), so word coverage alone says "confident". A question that asks *how many*,
 *how long* (कितने, kitna, எத்தனை, எவ்வளவு, কত ...) is only answered by a sentence that
 gives a quantity the question does not already give: a figure, or a number word. An answer
 without one is less sure (`QUANTITY_PENALTY`), so a passage that has the figure wins, and when
-none has, the answer abstains.
+none has, the answer abstains. Numbers that name rather than count (phone, PIN, room and
+extension numbers) are no quantity.
 """
 
 from __future__ import annotations
@@ -95,64 +96,8 @@ def gives_quantity(sentence: str, question: str) -> bool:
     )
 
 
-#: "When ...?", "By what date ...?", "Till when ...?", "What is the last date ...?".
-_TIME_EN = re.compile(
-    r"^\W*(?:(?:by|till|until|from|since|and|so|but|then)\s+)?when\b"
-    r"|\b(?:by|till|until|before|from|since|on|at)\s+(?:what|which)\s+(?:date|time|day|month)\b"
-    r"|\b(?:what|which)\s+(?:is\s+the\s+)?(?:date|day|deadline)\b"
-    r"|\b(?:last|closing|due)\s+date\b|\bdeadline\b|\btill\s+when\b|\bhow\s+soon\b",
-    re.IGNORECASE,
-)
-#: Question words asking when, by whole word (Devanagari, romanized Hindi, Tamil, Bengali).
-_TIME_WORDS = frozenset(["कब", "kab", "kabtak", "எப்போது", "எப்பொழுது", "எப்போ", "কবে", "কখন"])
-_TIME_PHRASES = re.compile(
-    r"किस\s+(?:तारीख|तिथि|दिन|समय)|अंतिम\s+(?:तारीख|तिथि)|आखिरी\s+(?:तारीख|तिथि)"
-    r"|\bkis\s+(?:tarikh|tareekh|tareek|din|samay|time|date)\b|\blast\s+date\b"
-    r"|எந்த\s+(?:தேதி|நாள்|மாத)|கடைசி\s+தேதி|কোন\s+(?:তারিখ|দিন|সময়)|শেষ\s+তারিখ|কত\s+তারিখ",
-    re.IGNORECASE,
-)
-#: Words that make a sentence say when: months, weekdays, units of time and words of frequency.
-_TIME_ANSWER_WORDS = frozenset(
-    word.casefold()
-    for words_of_a_language in (
-        "january february march april may june july august september october november december "
-        "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
-        "friday saturday sunday day days week weeks month months year years hour hours minute "
-        "minutes fortnight am pm noon midnight immediately daily weekly monthly annually "
-        "yearly quarterly every each today tomorrow",
-        "जनवरी फरवरी फ़रवरी मार्च अप्रैल मई जून जुलाई अगस्त सितंबर सितम्बर अक्टूबर नवंबर नवम्बर "
-        "दिसंबर दिसम्बर सोमवार मंगलवार बुधवार गुरुवार शुक्रवार शनिवार रविवार दिन दिनों सप्ताह हफ्ते "
-        "हफ़्ते महीने महीना माह वर्ष साल घंटे घंटा मिनट तुरंत प्रतिदिन प्रति हर तिमाही बजे",
-        "ஜனவரி பிப்ரவரி மார்ச் ஏப்ரல் மே ஜூன் ஜூலை ஆகஸ்ட் செப்டம்பர் அக்டோபர் நவம்பர் டிசம்பர் "
-        "நாள் நாட்கள் நாட்களுக்குள் வாரம் மாதம் ஆண்டு மணி உடனடியாக",
-        "জানুয়ারি ফেব্রুয়ারি মার্চ এপ্রিল মে জুন জুলাই আগস্ট সেপ্টেম্বর অক্টোবর নভেম্বর ডিসেম্বর "
-        "দিন দিনের সপ্তাহ মাস বছর ঘণ্টা মিনিট অবিলম্বে",
-    )
-    for word in words_of_a_language.split()
-)
-
-
-def asks_time(question: str) -> bool:
-    """Whether the question asks when, by when or till when."""
-    text = normalize(question)
-    if _TIME_EN.search(text) or _TIME_PHRASES.search(text):
-        return True
-    return any(word.casefold() in _TIME_WORDS for word in words(text))
-
-
-def gives_time(sentence: str, question: str) -> bool:
-    """Whether `sentence` says when: a new figure or number word, a month, a weekday, a unit of
-    time or a word of frequency."""
-    if gives_quantity(sentence, question):
-        return True
-    return any(w.casefold() in _TIME_ANSWER_WORDS for w in words(normalize(sentence)))
-
-
 def answer_fit(question: str, answer: str) -> float:
-    """A factor (at most 1) for how well `answer` can be the kind of answer `question` wants:
-    a quantity question needs a quantity, a question asking when needs a time."""
+    """A factor (at most 1) for how well `answer` can be the kind of answer `question` wants."""
     if asks_quantity(question) and not gives_quantity(answer, question):
-        return QUANTITY_PENALTY
-    if asks_time(question) and not gives_time(answer, question):
         return QUANTITY_PENALTY
     return 1.0

@@ -10,9 +10,7 @@ from knowledge.answer_type import (
     QUANTITY_PENALTY,
     answer_fit,
     asks_quantity,
-    asks_time,
     gives_quantity,
-    gives_time,
 )
 
 from .conftest import MakeKB
@@ -106,32 +104,3 @@ def test_numbers_that_name_are_no_quantity() -> None:
     )
     assert not gives_quantity("कमरा नं. 412, दूरभाष 011-2306 3318", asked)
     assert gives_quantity("Room No. 12 closed 340 files.", asked)
-
-
-@pytest.mark.parametrize(
-    "question",
-    ["When does the committee meet?", "By what date must the form reach us?",
-     "What is the last date for the self-appraisal?", "Till when can I change my option?",
-     "रिपोर्ट कब तक भेजनी है?", "form kis tarikh tak jama karna hai", "விண்ணப்பம் எப்போது?",
-     "আবেদন কবে জমা দিতে হবে?"],
-)  # fmt: skip
-def test_questions_asking_when_are_recognised(question: str) -> None:
-    assert asks_time(question)
-
-
-@pytest.mark.parametrize(
-    "question",
-    ["What happens when a grievance is rated poor?", "Who approves the tour?", "RTI kya hai"],
-)
-def test_other_questions_do_not_ask_when(question: str) -> None:
-    assert not asks_time(question)
-
-
-def test_an_answer_to_when_needs_a_time() -> None:
-    asked = "By when must the appraisal be completed?"
-    assert gives_time("It must be completed by 31st December.", asked)
-    assert gives_time("The meeting is held on the second Tuesday of every month.", asked)
-    assert gives_time("रिपोर्ट हर तिमाही भेजी जाएगी।", "रिपोर्ट कब भेजनी है?")
-    assert not gives_time("The appraisal is recorded online by the reporting officer.", asked)
-    assert answer_fit(asked, "The appraisal is recorded online.") == QUANTITY_PENALTY
-    assert answer_fit(asked, "It is completed within 30 days.") == 1.0
