@@ -87,12 +87,16 @@ def gaps_command(
 
 OWN_QA = PROJECT_ROOT / "bench" / "knowledge" / "qa.jsonl"
 BLIND = PROJECT_ROOT / "bench" / "knowledge" / "blind"
+#: A second blind set, written later by another helper and never used for any decision.
+FRESH = PROJECT_ROOT / "bench" / "knowledge" / "blind2"
 
 
 def eval_rag_command(
     qa: Annotated[
         Path | None,
-        typer.Option("--qa", help="One JSONL question file (default: both sets).", exists=True),
+        typer.Option(
+            "--qa", help="One JSONL question file (default: all three sets).", exists=True
+        ),
     ] = None,
     docs: Annotated[
         Path | None,
@@ -112,12 +116,17 @@ def eval_rag_command(
 ) -> None:
     """Score retrieval and answers: recall@1/@5, MRR, answer-hit, precision and abstention per
     language. Without --qa: the project's own set over the content, and the blind test set
-    over documents nobody tuned for (bench/knowledge/blind)."""
+    over documents nobody tuned for (bench/knowledge/blind), and the fresh blind set written
+    later and never used for a decision (bench/knowledge/blind2)."""
     from knowledge import evaluate
     from knowledge.retrieval import MODES
 
     sets = (
-        [("own", OWN_QA, None), ("blind test", BLIND / "qa.test.jsonl", BLIND / "docs")]
+        [
+            ("own", OWN_QA, None),
+            ("blind test", BLIND / "qa.test.jsonl", BLIND / "docs"),
+            ("fresh blind", FRESH / "qa.jsonl", FRESH / "docs"),
+        ]
         if qa is None
         else [(qa.name, qa, docs)]
     )

@@ -18,6 +18,7 @@ base of those documents alone (`separate_base`).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -270,10 +271,12 @@ def markdown(summary: dict[str, Any]) -> str:
 
 def separate_base(kb: KnowledgeBase, docs: Path) -> KnowledgeBase:
     """A knowledge base over the files in `docs` alone, beside the learners' one (its own
-    folder and collection under the data directory), sharing the loaded model; ingested
+    folder and collection under the data directory, named after the folder and its parent,
+    so two sets' "docs" folders never share one), sharing the loaded model; ingested
     incrementally, so a second run only reads the manifest."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{docs.resolve().parent.name}-{docs.name}").strip("-")
     config = kb.config.with_(
-        data_dir=kb.config.data_dir / "eval" / docs.name, collection=f"karmabot-eval-{docs.name}"
+        data_dir=kb.config.data_dir / "eval" / name, collection=f"karmabot-eval-{name}"[:63]
     )
     base = KnowledgeBase(config, embedder=kb.embedder, glossary=kb.glossary)
     base.ingest([docs], progress=False)
