@@ -90,12 +90,14 @@ def split_marked(text: str) -> list[tuple[str, bool]]:
     addressees ("To:", "Copy to:" and the lines under it, up to a blank line) or a postal
     address. Such lines never answer, whatever words they share with a question."""
     lines: list[tuple[str, bool]] = []
-    listing = False
+    listing = blank = False
     for line in text.splitlines():  # a hard-wrapped sentence goes on in lower case: rejoin
         if not line.strip():
-            listing = False
+            listing, blank = False, True
             continue
-        if lines and line[:1].islower() and not lines[-1][0].rstrip().endswith(_STOPS):
+        wrapped = lines and not blank and line[:1].islower()
+        blank = False
+        if wrapped and not lines[-1][0].rstrip().endswith(_STOPS):
             lines[-1] = (f"{lines[-1][0].rstrip()} {line.strip()}", lines[-1][1])
             continue
         address = len(line.split()) <= ADDRESS_WORDS and bool(_ADDRESS.search(line))

@@ -121,3 +121,13 @@ def test_addressees_addresses_and_contact_lines_never_answer(index: LexicalIndex
     # The closing names the Leave Cell and Krishi Bhawan too; the answer is the body's sentence.
     answer = ask(index, "where is the leave cell in krishi bhawan to send queries", MEMORANDUM)
     assert answer == "4. Queries may be sent to the Leave Cell."
+
+
+def test_a_line_after_a_blank_line_starts_anew_even_in_lower_case() -> None:
+    text = "E-OFFICE GUIDELINES\n\ne-Office shall be used for all files.\nand wrapped here."
+    assert split(text) == [
+        "E-OFFICE GUIDELINES", "e-Office shall be used for all files.", "and wrapped here."
+    ]  # fmt: skip
+    assert split("The fee is paid\nonline by the applicant.") == [
+        "The fee is paid online by the applicant."
+    ]
