@@ -52,8 +52,7 @@ class Match:
 def match_forms(word: str) -> tuple[str, ...]:
     """The forms a word is matched by: base token and romanized form; for a Latin word its
     phonetic key when that is long enough not to collide ("aadhaar" and "uttar" share "atr");
-    for a long Indic word its prefix, which inflected forms share, and for a Tamil word its
-    root (an English root is not used: roots of unrelated English words meet too often)."""
+    for a long Indic word its prefix, which inflected forms share."""
     variants = word_tokens(word)
     forms = [v for v in variants if not v.startswith(DERIVED)]
     latin = script_of(word[0]) == "Latn"
@@ -63,9 +62,6 @@ def match_forms(word: str) -> tuple[str, ...]:
     stem = next((v for v in variants if v.startswith("^")), "")
     if stem and not latin:  # agglutinated forms: விண்ணப்பக் / விண்ணப்பம்
         forms.append(stem)
-    root = next((v[1:] for v in variants if v.startswith("=")), "")
-    if root and not latin:  # Tamil without its case ending: தேதிக்குள் → தேதி
-        forms.append(root)
     return tuple(forms)
 
 

@@ -11,8 +11,7 @@ Every word becomes a few tokens so that one index serves every way a learner wri
   and "मॉडल" (romanized "modal"), "mission" and "मिशन" ("mishan"), "course" and "कोर्स";
 - for a long Indic word, a prefix ("^प्रशि"), a crude stem for inflected forms;
 - for a Latin word, its English root by the Snowball stemmer ("=contribut" for "contributes"
-  and "contribution"), beside the word itself, so romanized Hindi keeps its own tokens; for a
-  Tamil word, its root without case endings ("=தேதி" for தேதிக்குள்);
+  and "contribution"), beside the word itself, so romanized Hindi keeps its own tokens;
 - for an acronym spelt in an Indian script, the acronym (एनपीएस → "nps"; `knowledge.acronyms`).
 """
 
@@ -30,7 +29,7 @@ from core.scripts import detect_script, script_of, to_latin
 from knowledge.acronyms import readings
 
 #: Bump when tokens change: stored token lists of another version are recomputed.
-TOKENIZER_VERSION = "7"
+TOKENIZER_VERSION = "6"
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
 _INDIC_DIGITS = {
@@ -57,10 +56,6 @@ DERIVED = ("~", "^", "=")
 #: English roots shorter than this are not indexed ("bus" and "bu" are not one word).
 ROOT_CHARS = 4
 _ENGLISH = snowballstemmer.stemmer("english")
-#: Tamil joins case endings to the word (தேதிக்குள் "within the date"): its Snowball stemmer
-#: gives the word back (தேதி). Hindi's is left out: it folds अधिकारियों ("officers") into
-#: अधिकार ("right").
-_ROOTS = {"Taml": snowballstemmer.stemmer("tamil")}
 _STEM_RULES = (("ies", "y", 5), ("sses", "ss", 5), ("ss", "ss", 3), ("s", "", 4))
 _INDIC_SCRIPTS = {"Deva", "Beng", "Taml", "Telu", "Knda", "Mlym", "Gujr", "Guru", "Orya"}
 _SANSCRIPT = {
@@ -224,10 +219,6 @@ def word_tokens(word: str) -> tuple[str, ...]:
             tokens.append("~" + key)
     if len(word) > 6:
         tokens.append("^" + word[:5])
-    rooter = _ROOTS.get(script)
-    root = rooter.stemWord(word) if rooter else word
-    if root != word and len(root) > 1:
-        tokens.append("=" + root)
     for acronym in readings(word, script, romanize_word):  # एनपीएस → "nps"
         base = _stem(acronym)
         tokens.append(base)
@@ -255,20 +246,11 @@ def tokenize(text: str, stopwords: frozenset[str] = frozenset()) -> list[str]:
     return tokens
 
 
-#: A Tamil or Bengali case ending joined by a hyphen to a word in Latin letters or digits:
-#: "GeM-ல்", "GRO-க்கள்", "6.0-ல்", "CPGRAMS-এ", "LTC-র". It is grammar, not a word of the
-#: question. (Hindi writes its postpositions apart, and "PM-किसान" is a name.)
-_GLUED_ENDING = re.compile(
-    r"(?<=[A-Za-z0-9])-[\u0980-\u09ff\u0b80-\u0bff]{1,5}(?![\w\u0980-\u09ff\u0b80-\u0bff])"
-)
-
-
 def content_words(text: str, stopwords: frozenset[str] = frozenset()) -> list[str]:
-    """The words of `text` that carry meaning (stop words, single letters and case endings
-    glued to Latin words dropped)."""
+    """The words of `text` that carry meaning (stop words and single letters dropped)."""
     return [
         word
-        for word in words(_GLUED_ENDING.sub("", normalize(text)))
+        for word in words(text)
         if (len(word) > 1 or word.isdigit()) and not is_stopword(word, stopwords)
     ]
 
