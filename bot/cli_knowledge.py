@@ -87,7 +87,7 @@ def gaps_command(
 
 OWN_QA = PROJECT_ROOT / "bench" / "knowledge" / "qa.jsonl"
 BLIND = PROJECT_ROOT / "bench" / "knowledge" / "blind"
-#: A second blind set, written later by another helper and never used for any decision.
+#: A second blind set, written later by another helper, never used for tuning.
 FRESH = PROJECT_ROOT / "bench" / "knowledge" / "blind2"
 
 
@@ -117,7 +117,7 @@ def eval_rag_command(
     """Score retrieval and answers: recall@1/@5, MRR, answer-hit, precision and abstention per
     language. Without --qa: the project's own set over the content, and the blind test set
     over documents nobody tuned for (bench/knowledge/blind), and the fresh blind set written
-    later and never used for a decision (bench/knowledge/blind2)."""
+    later and never used for tuning (bench/knowledge/blind2)."""
     from knowledge import evaluate
     from knowledge.retrieval import MODES
 
