@@ -1,4 +1,4 @@
-"""English acronyms spelt out in an Indian script: एनपीएस → "nps", সিপিগ্রামস → "cpgrams".
+"""English acronyms spelt out in an Indian script: एनपीएस → "nps", सीपीग्राम्स → "cpgraams".
 
 Officials write the service's acronyms (NPS, LTC, APAR, CPGRAMS, ICC) in Devanagari, Bengali
 or Tamil by the names of their letters. Romanized letter by letter such a word is unlike the
