@@ -98,6 +98,7 @@ class Glossary:
     def find(self, query_words: Sequence[str]) -> list[Match]:
         """Concepts named in `query_words`, longest match first, without overlaps."""
         forms = [match_forms(w) for w in query_words]
+        latin = [script_of(w[0]) == "Latn" for w in query_words]
         taken: set[int] = set()
         found: list[Match] = []
         for size in range(min(_MAX_TERM_WORDS, len(forms)), 0, -1):
@@ -105,8 +106,9 @@ class Glossary:
                 span = range(start, start + size)
                 if taken.intersection(span):
                     continue
-                latin = all(script_of(w[0]) == "Latn" for w in query_words[start : start + size])
-                concepts = self._lookup(forms[start : start + size], latin)
+                concepts = self._lookup(
+                    forms[start : start + size], all(latin[start : start + size])
+                )
                 for concept in concepts:
                     found.append(Match(concept, start, start + size))
                 if concepts:
@@ -121,24 +123,15 @@ class Glossary:
         keys: list[tuple[str, ...]] = [()]
         for options in forms:
             keys = [(*key, form) for key in keys for form in options][:64]
-        index = self._latin if latin else self._index
-        written = [
-            c
-            for key in keys
-            if not any(f.startswith("~") for f in key) and (latin or not any(map(str.isascii, key)))
-            for c in index.get(key, [])
-        ]
-        if written:
-            return list(dict.fromkeys(written))
-        exact = [
-            c
-            for key in keys
-            if not any(f.startswith("~") for f in key)
-            for c in self._index.get(key, [])
-        ]
-        if exact:
-            return list(dict.fromkeys(exact))
-        return list(dict.fromkeys(c for key in keys for c in self._index.get(key, [])))
+        unkeyed = [key for key in keys if not any(f.startswith("~") for f in key)]
+        written = [key for key in unkeyed if latin or not any(map(str.isascii, key))]
+        written_index = self._latin if latin else self._index
+        passes = ((written_index, written), (self._index, unkeyed), (self._index, keys))
+        for index, candidates in passes:
+            concepts = list(dict.fromkeys(c for key in candidates for c in index.get(key, [])))
+            if concepts:
+                return concepts
+        return []
 
 
 def _terms(value: Any) -> tuple[str, ...]:
