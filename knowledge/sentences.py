@@ -1,10 +1,11 @@
 """The sentences that answer: one to three, chosen inside a passage, never a heading alone.
 
 A passage is split into sentences (Latin and Indic full stops, question and exclamation marks,
-line breaks). Lines that cannot answer anything on their own — a heading or title, a byline, a
-dateline, an office memorandum's "No.", "Subject:", "To:" or "Dated" line, an FAQ's question —
-are *scaffolding*: they may give context (their words count towards the passage's heading),
-but an answer never starts with one. Each other sentence is scored by the IDF-weighted coverage
+line breaks). Lines that cannot answer anything on their own — a heading or title, a byline,
+a dateline, an office memorandum's "No.", "Subject:", "To:" or "Dated" line, a contact line,
+an FAQ's question, and a memorandum's closing (the addressees under "To:" or "Copy to:", a
+postal address) — are *scaffolding*: they may give context (their words count towards the
+passage's heading), but an answer never starts with one. Each other sentence is scored by the IDF-weighted coverage
 of the question's word groups (`knowledge.confidence.coverage`), with the passage's heading
 words counted in; the best sentence is taken, then the next one while it adds coverage or the
 first is too short to stand alone, up to three sentences and `limit` characters. The coverage
@@ -166,16 +167,18 @@ def best_window(
     sentences = [sentence for sentence, _ in marked]
     context = set(tokenize(heading, stopwords)) if heading else set()
     tokens = [set(tokenize(s, stopwords)) for s in sentences]
-    closing = {i for i, (_, part_of_closing) in enumerate(marked) if part_of_closing}
-    candidates = [i for i, s in enumerate(sentences) if i not in closing and not is_scaffolding(s)]
+    candidates = [
+        i for i, (s, closing) in enumerate(marked) if not closing and not is_scaffolding(s)
+    ]
     if not candidates:
         return None
+    answering = set(candidates)
     scores = {i: coverage(query, tokens[i] | context, index) for i in candidates}
     first = max(candidates, key=lambda i: (scores[i], -i))
     chosen, covered = [first], tokens[first] | context
     score, size = scores[first], len(clean(sentences[first]))
     for nxt in range(first + 1, len(sentences)):
-        if len(chosen) >= MAX_SENTENCES or nxt in closing or is_scaffolding(sentences[nxt]):
+        if len(chosen) >= MAX_SENTENCES or nxt not in answering:
             break
         gained = coverage(query, covered | tokens[nxt], index)
         extra = len(clean(sentences[nxt])) + 1
