@@ -1,16 +1,17 @@
 """The sentences that answer: one to three, chosen inside a passage, never a heading alone.
 
 A passage is split into sentences (Latin and Indic full stops, question and exclamation marks,
-line breaks). Lines that cannot answer anything on their own — a heading or title, a byline,
-a dateline, an office memorandum's "No.", "Subject:", "To:" or "Dated" line, a contact line,
-an FAQ's question, and a memorandum's closing (the addressees under "To:" or "Copy to:", a
-postal address) — are *scaffolding*: they may give context (their words count towards the
-passage's heading), but an answer never starts with one. Each other sentence is scored by the IDF-weighted coverage
-of the question's word groups (`knowledge.confidence.coverage`), with the passage's heading
-words counted in; the best sentence is taken, then the next one while it adds coverage or the
-first is too short to stand alone, up to three sentences and `limit` characters. The coverage
-of the chosen window is what the answer's confidence is built from, so a passage that mentions
-every word of the question, but never together, is less sure than one sentence that does.
+line breaks). Lines that cannot answer anything on their own — a heading or title, a byline, a
+dateline, an office memorandum's "No.", "Subject:", "To:" or "Dated" line, a contact line, an
+FAQ's question, and a memorandum's closing (the addressees under "To:" or "Copy to:", a postal
+address) — are *scaffolding*: they may give context (their words count towards the passage's
+heading), but an answer never starts with one. Each other sentence is scored by the
+IDF-weighted coverage of the question's word groups (`knowledge.confidence.coverage`), with the
+passage's heading words counted in; the best sentence is taken, then the next one while it adds
+coverage or the first is too short to stand alone, up to three sentences and `limit`
+characters. The coverage of the chosen window is what the answer's confidence is built from, so
+a passage that mentions every word of the question, but never together, is less sure than one
+sentence that does.
 """
 
 from __future__ import annotations
