@@ -42,9 +42,25 @@ _OF_LEARNER = _FIELDS.where(_ENROLLMENTS.learner_id == bindparam("learner_id"))
 _ONE = _OF_LEARNER.where(_ENROLLMENTS.course_id == bindparam("course_id"))
 _ALL = _OF_LEARNER.order_by(_ENROLLMENTS.enrolled_at)
 _ACTIVE = select(_LEARNERS.active_course_id).where(_LEARNERS.id == bindparam("learner_id"))
+# The active course and its enrollment in one statement: a learner with no active course, or
+# not enrolled in it, still gives a row (its enrollment columns NULL).
+_ACTIVE_ENROLLMENT = (
+    select(_LEARNERS.active_course_id.label("active_course_id"), *_FIELDS.selected_columns)
+    .select_from(
+        _LEARNER_TABLE.outerjoin(
+            _ENROLLMENT_TABLE,
+            (_ENROLLMENTS.learner_id == _LEARNERS.id)
+            & (_ENROLLMENTS.course_id == _LEARNERS.active_course_id),
+        )
+    )
+    .where(_LEARNERS.id == bindparam("learner_id"))
+)
+# Only a change of course rewrites the learner row: most moves stay in the active course,
+# and an unchanged row is neither a new row version nor WAL on PostgreSQL.
 _ACTIVATE = (
     update(_LEARNER_TABLE)
     .where(_LEARNERS.id == bindparam("learner_id"))
+    .where(_LEARNERS.active_course_id.is_distinct_from(bindparam("course_id")))
     .values(active_course_id=bindparam("course_id"))
 )
 _MOVE = (
@@ -114,6 +130,14 @@ class Enrollments:
         """The course the learner is working on now, if any."""
         rows = core_rows(self.sessions, _ACTIVE, learner_id=learner_id)
         return rows[0].active_course_id if rows else None
+
+    def active(self, learner_id: str) -> tuple[str | None, Enrollment | None]:
+        """The learner's active course, if any, and their enrollment in it, in one read."""
+        rows = core_rows(self.sessions, _ACTIVE_ENROLLMENT, learner_id=learner_id)
+        if not rows:
+            return None, None
+        row = rows[0]
+        return row.active_course_id, _enrollment(row) if row.id is not None else None
 
     def move_to(self, learner_id: str, course_id: str, lesson_id: str | None, part: int) -> None:
         """Remember where the learner is in a course, and make it their active course."""

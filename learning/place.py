@@ -46,7 +46,11 @@ class Places:
         Returns:
             None when that course is unknown or the learner is not enrolled in it.
         """
-        course_id = course_id or self._records.active_course(learner.id)
+        if course_id is None:  # the usual case: the active course and its enrollment, one read
+            course_id, enrollment = self._records.enrollments.active(learner.id)
+            course = self._library.get(course_id) if course_id else None
+            if course is not None and enrollment is not None:
+                return Place(course, enrollment, course.language_for(learner.language))
         if course_id is None:
             enrollments = [
                 e for e in self._records.enrollments.for_learner(learner.id) if not e.completed_at

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, inspect
@@ -68,11 +68,28 @@ def read_one(
         return convert(row) if row is not None else None
 
 
+@lru_cache(maxsize=16)
+def single_statement_reads(engine: Engine) -> Engine:
+    """`engine` for reads of one statement each: on PostgreSQL in autocommit, else itself.
+
+    A lone SELECT in autocommit is its own transaction and sees what a READ COMMITTED
+    transaction's statement would, without the BEGIN before it and the ROLLBACK the pool sends
+    when the connection comes back: two round trips of three. It also keeps psycopg's prepared
+    statements, which every ROLLBACK deallocates, so hot queries are parsed and planned once per
+    connection instead of once per call. SQLite's BEGIN and ROLLBACK never leave the process;
+    its engine stays as it is.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def core_rows(sessions: sessionmaker[Session], statement: Any, **values: Any) -> list[Any]:
     """The rows a Core query (built once, with bound parameters) returns for `values`, read
-    on a connection of the sessions' engine: no ORM session or identity map (D34)."""
+    on a connection of the sessions' engine, with no transaction around it on PostgreSQL
+    (`single_statement_reads`): no ORM session or identity map (D34)."""
     engine: Engine = sessions.kw["bind"]
-    with engine.connect() as connection:
+    with single_statement_reads(engine).connect() as connection:
         return list(connection.execute(statement, values))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import shutil
 import subprocess
@@ -22,9 +23,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.campaigns.stores import POSTGRES_ADMIN
 from bench.turns import scripts
 from bench.turns.load import Target, capacity
-from bench.turns.systems import BENCH_DIR, delete_redis_prefix, karmabot, redis_problem
+from bench.turns.systems import (
+    BENCH_DIR,
+    Karmabot,
+    delete_redis_prefix,
+    karmabot,
+    postgres_database,
+    postgres_problem,
+    redis_problem,
+)
 
 FRAME = re.compile(r" \((?:.*/site-packages/|.*/work/main/)?([^:)]*)(?::\d+)?\)$")
 
@@ -92,22 +102,40 @@ def main(argv: list[str] | None = None) -> int:
     """Profile one Karmabot stack under closed-loop load through the gateway."""
     parser = argparse.ArgumentParser(prog="python -m bench.turns.profile", description=__doc__)
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy")
-    parser.add_argument("--profile", default="embedded", choices=["embedded", "scale"])
+    parser.add_argument("--profile", default="embedded", choices=["embedded", "scale", "scale-pg"])
     parser.add_argument("--path", default="gateway", choices=["gateway", "rest"])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--learners", type=int, default=20)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--pg-url", default=POSTGRES_ADMIN, help="PostgreSQL for scale-pg")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
     if shutil.which(args.py_spy) is None:
         print(f"py-spy not found ({args.py_spy}); see this module's docstring.", file=sys.stderr)
         return 1
-    if args.profile == "scale" and (problem := redis_problem(args.redis_url)):
+    problem = None
+    if args.profile != "embedded":
+        problem = redis_problem(args.redis_url)
+    if args.profile == "scale-pg":
+        problem = problem or postgres_problem(args.pg_url)
+    if problem:
         print(problem, file=sys.stderr)
         return 1
     out = BENCH_DIR / "profile" / time.strftime("%Y%m%d%H%M%S")
     out.mkdir(parents=True)
-    bot = karmabot(args.profile, out, args.redis_url, 2)
+    with contextlib.ExitStack() as resources:  # the scale-pg database, dropped on exit
+        extra: dict[str, str] = {}
+        if args.profile == "scale-pg":
+            extra["database_url"] = resources.enter_context(postgres_database(args.pg_url, out))
+        bot = karmabot(args.profile, out, args.redis_url, 2, **extra)
+        run(args, bot, out)
+    for name in bot.pids:
+        show(name, out / f"{name.replace(' ', '-')}.folded", args.top)
+    return 0
+
+
+def run(args: argparse.Namespace, bot: Karmabot, out: Path) -> None:
+    """Start the stack, warm it, load it under py-spy; stop it and clean its Redis keys."""
     bot.stack.start()
     try:
         url = bot.chat_api if args.path == "gateway" else bot.webhook
@@ -124,9 +152,6 @@ def main(argv: list[str] | None = None) -> int:
         bot.stack.stop()
         if bot.redis_prefix:
             delete_redis_prefix(args.redis_url, bot.redis_prefix)
-    for name in bot.pids:
-        show(name, out / f"{name.replace(' ', '-')}.folded", args.top)
-    return 0
 
 
 if __name__ == "__main__":

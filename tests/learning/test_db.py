@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -22,6 +23,7 @@ from core.settings import PROJECT_ROOT
 from learning import db
 from learning.db import Sessions, make_engine, session_factory, upgrade
 from learning.models import Base
+from learning.store import core_rows, single_statement_reads
 
 
 def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None:
@@ -156,4 +158,33 @@ def test_sqlite_writers_in_many_threads_all_land(
         list(pool.map(bump, range(400)))
     with sessions() as session:
         assert session.execute(sa.text("SELECT n FROM counter")).scalar() == 400
+    engine.dispose()
+
+
+def test_single_statement_reads_run_outside_a_transaction_on_postgresql_and_stay_prepared(
+    db_url: str,
+) -> None:
+    """`core_rows` reads on PostgreSQL send no BEGIN and no ROLLBACK, so psycopg's prepared
+    statements (which a ROLLBACK deallocates) survive and a hot read is planned once; on
+    SQLite the engine is left as it is."""
+    engine = make_engine(db_url)
+    upgrade(db_url, engine)
+    sessions = session_factory(engine)
+    query = sa.select(sa.literal(1).label("one")).where(sa.bindparam("x") == sa.bindparam("x"))
+    if engine.dialect.name == "sqlite":
+        assert single_statement_reads(engine) is engine
+        assert core_rows(sessions, query, x=1)[0].one == 1
+        engine.dispose()
+        return
+    for _ in range(8):  # psycopg prepares a statement on its 5th run on a connection
+        assert core_rows(sessions, query, x=1)[0].one == 1
+    with single_statement_reads(engine).connect() as conn:
+        prepared = conn.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+        status = conn.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+    assert status == psycopg.pq.TransactionStatus.IDLE  # the read left no transaction open
+    assert prepared and prepared >= 1
+    with engine.connect() as conn:  # the ordinary engine is still transactional
+        conn.execute(sa.text("SELECT 1"))
+        status = conn.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+    assert status == psycopg.pq.TransactionStatus.INTRANS
     engine.dispose()

@@ -240,3 +240,43 @@ def test_a_reminders_continue_button_works_days_later(
     done = journey.continue_course(learner, "demo")
     assert names(done) == ["utter_course_already_done"] and done[0].args["course"]
     engine.dispose()
+
+
+def test_the_active_course_and_its_enrollment_come_in_one_read(
+    stores: tuple[Journey, SqlLearnerRepository, sa.Engine],
+) -> None:
+    """`Enrollments.active` gives the active course and its enrollment together; moving within
+    the active course leaves the learner row alone, switching course rewrites it."""
+    journey, repo, engine = stores
+    learner = repo.get_or_create("telegram", "8", name="Ravi")
+    enrollments = journey.records.enrollments
+    assert enrollments.active(learner.id) == (None, None)
+    assert enrollments.active("nobody") == (None, None)
+    assert names(journey.resume(learner))[0] == "utter_no_active_course"
+    journey.enroll(learner, "demo")
+    course, enrollment = enrollments.active(learner.id)
+    assert course == "demo" and enrollment is not None
+    assert (enrollment.course_id, enrollment.lesson_id, enrollment.part) == ("demo", "l1", 0)
+
+    def learner_updated() -> object:
+        with engine.connect() as conn:
+            query = sa.text("SELECT updated_at FROM learners WHERE id = :id")
+            return conn.execute(query, {"id": learner.id}).scalar_one()
+
+    before = learner_updated()
+    journey.next_step(learner)  # part two of lesson 1: same course
+    assert learner_updated() == before
+    assert enrollments.active(learner.id)[1].part == 1  # type: ignore[union-attr]
+    enrollments.enroll(learner.id, "other", 1)  # a course this library does not have
+    assert learner_updated() != before
+    course, enrollment = enrollments.active(learner.id)
+    assert course == "other" and enrollment is not None and enrollment.course_id == "other"
+    assert names(journey.resume(learner))[0] == "utter_no_active_course"  # not offered here
+    enrollments.move_to(learner.id, "demo", "l1", 1)  # working on demo makes it active again
+    assert enrollments.active(learner.id)[0] == "demo"
+    assert journey.resume(learner)[0].args["body"].endswith("Lesson 1, part two.")
+    with engine.begin() as conn:  # an active course without an enrollment: no place in it
+        conn.execute(sa.text("UPDATE learners SET active_course_id = 'ghost'"))
+    assert enrollments.active(learner.id) == ("ghost", None)
+    assert names(journey.resume(learner))[0] == "utter_no_active_course"
+    engine.dispose()
