@@ -139,11 +139,21 @@ class Enrollments:
         row = rows[0]
         return row.active_course_id, _enrollment(row) if row.id is not None else None
 
-    def move_to(self, learner_id: str, course_id: str, lesson_id: str | None, part: int) -> None:
-        """Remember where the learner is in a course, and make it their active course."""
+    def move_to(
+        self,
+        learner_id: str,
+        course_id: str,
+        lesson_id: str | None,
+        part: int,
+        *,
+        activate: bool = True,
+    ) -> None:
+        """Remember where the learner is in a course, and make it their active course
+        (`activate=False`: the caller knows it already is)."""
         keys = {"learner_id": learner_id, "course_id": course_id}
         with self.sessions.begin() as session:
             session.execute(_MOVE, {"of_learner": learner_id, "of_course": course_id,
                                     "to_lesson": lesson_id, "to_part": part,
                                     "at": self.clock()})  # fmt: skip
-            session.execute(_ACTIVATE, keys)
+            if activate:
+                session.execute(_ACTIVATE, keys)

@@ -51,7 +51,9 @@ class LessonFlow:
         assert lesson is not None
         text = lesson.text(place.language, course.source_language)
         part = min(max(part, 0), len(text.paragraphs) - 1)
-        self._records.enrollments.move_to(learner.id, course.id, lesson_id, part)
+        self._records.enrollments.move_to(
+            learner.id, course.id, lesson_id, part, activate=not place.active
+        )
         module = course.module_of(lesson_id)
         return Reply(
             "utter_lesson_part",

@@ -19,11 +19,16 @@ Item = tuple[Literal["lesson", "quiz"], str]
 
 @dataclass(frozen=True)
 class Place:
-    """Where a learner is in their active course."""
+    """Where a learner is in a course: their active one unless a caller named another.
+
+    `active` is True when the place was found as the active course, so moving within it needs
+    no write to make it active.
+    """
 
     course: Course
     enrollment: Enrollment
     language: str
+    active: bool = False
 
 
 class Places:
@@ -50,7 +55,8 @@ class Places:
             course_id, enrollment = self._records.enrollments.active(learner.id)
             course = self._library.get(course_id) if course_id else None
             if course is not None and enrollment is not None:
-                return Place(course, enrollment, course.language_for(learner.language))
+                language = course.language_for(learner.language)
+                return Place(course, enrollment, language, active=True)
         if course_id is None:
             enrollments = [
                 e for e in self._records.enrollments.for_learner(learner.id) if not e.completed_at

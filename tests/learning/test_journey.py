@@ -264,14 +264,25 @@ def test_the_active_course_and_its_enrollment_come_in_one_read(
             return conn.execute(query, {"id": learner.id}).scalar_one()
 
     before = learner_updated()
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
     journey.next_step(learner)  # part two of lesson 1: same course
+    sa.event.remove(engine, "before_cursor_execute", record)
     assert learner_updated() == before
+    assert [x for x in statements if x.lstrip().upper().startswith("UPDATE LEARNERS")] == []
+    assert any(x.lstrip().upper().startswith("UPDATE ENROLLMENTS") for x in statements)
     assert enrollments.active(learner.id)[1].part == 1  # type: ignore[union-attr]
     enrollments.enroll(learner.id, "other", 1)  # a course this library does not have
     assert learner_updated() != before
     course, enrollment = enrollments.active(learner.id)
     assert course == "other" and enrollment is not None and enrollment.course_id == "other"
     assert names(journey.resume(learner))[0] == "utter_no_active_course"  # not offered here
+    enrollments.move_to(learner.id, "demo", "l1", 1, activate=False)
+    assert enrollments.active(learner.id)[0] == "other"  # moved, not activated
     enrollments.move_to(learner.id, "demo", "l1", 1)  # working on demo makes it active again
     assert enrollments.active(learner.id)[0] == "demo"
     assert journey.resume(learner)[0].args["body"].endswith("Lesson 1, part two.")
