@@ -52,9 +52,8 @@ class ActionServices:
         The gateway uses the learner id as the sender id. Senders that talk to Rasa directly
         get a learner of their own, linked as channel `rest`.
         """
-        return self.learners.get(sender_id) or self.learners.get_or_create(
-            DIRECT_CHANNEL, sender_id
-        )
+        found = self.learners.get_for_sender(sender_id, DIRECT_CHANNEL)  # one read, either kind
+        return found or self.learners.get_or_create(DIRECT_CHANNEL, sender_id)
 
     def citation_line(self, answer: Answer, language: str) -> str:
         """Where an answer came from: "Course › Lesson", or for a document "Title › Page 3" /

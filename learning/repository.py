@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select, union_all
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,6 +49,7 @@ class LearnerRepository(Protocol):
 
     def get(self, learner_id: str) -> Learner | None: ...
     def get_by_channel(self, channel: str, channel_user_id: str) -> Learner | None: ...
+    def get_for_sender(self, sender_id: str, channel: str) -> Learner | None: ...
     def get_or_create(
         self,
         channel: str,
@@ -79,6 +80,16 @@ _BY_CHANNEL = (
     .where(_LINKS.c.channel_user_id == bindparam("channel_user_id"))
 )
 
+#: A dialogue sender: the learner with that id (the gateway's senders), or the one linked to
+#: it on a channel (senders that talk to Rasa directly), in one statement. Two index lookups
+#: joined by UNION ALL: an OR of the two would scan the learners.
+_BY_SENDER = union_all(
+    select(_LEARNERS).where(_LEARNERS.c.id == bindparam("sender_id")),
+    select(_LEARNERS)
+    .join(_LINKS, _LINKS.c.learner_id == _LEARNERS.c.id)
+    .where(_LINKS.c.channel == bindparam("channel"))
+    .where(_LINKS.c.channel_user_id == bindparam("sender_id")),
+)
 
 #: What a new learner's row is given (the rest take their column defaults).
 _NEW_LEARNER_COLUMNS = (
@@ -120,6 +131,12 @@ class SqlLearnerRepository:
 
     def get_by_channel(self, channel: str, channel_user_id: str) -> Learner | None:
         return self._read_one(_BY_CHANNEL, channel=channel, channel_user_id=channel_user_id)
+
+    def get_for_sender(self, sender_id: str, channel: str) -> Learner | None:
+        """The learner whose id is `sender_id`, else the one linked to it on `channel`."""
+        rows = core_rows(self._sessions, _BY_SENDER, sender_id=sender_id, channel=channel)
+        row = next((r for r in rows if r.id == sender_id), rows[0] if rows else None)
+        return _to_learner(row) if row is not None else None
 
     def _read_one(self, query: Select[Any], **values: str) -> Learner | None:
         rows = core_rows(self._sessions, query, **values)
@@ -244,6 +261,9 @@ class InMemoryLearnerRepository:
     def get_by_channel(self, channel: str, channel_user_id: str) -> Learner | None:
         learner_id = self._links.get((channel, channel_user_id))
         return self._learners.get(learner_id) if learner_id else None
+
+    def get_for_sender(self, sender_id: str, channel: str) -> Learner | None:
+        return self.get(sender_id) or self.get_by_channel(channel, sender_id)
 
     def get_or_create(
         self,

@@ -38,6 +38,22 @@ def test_first_contact_creates_a_learner_with_defaults(repo: LearnerRepository) 
     assert repo.get_by_channel("telegram", "1001") == learner
 
 
+def test_a_dialogue_sender_is_a_learner_id_or_a_direct_channel_user(
+    repo: LearnerRepository,
+) -> None:
+    """`get_for_sender`: the gateway's senders are learner ids, Rasa's own REST senders are
+    users of the "rest" channel; an id wins over a link that happens to spell the same."""
+    gateway = repo.get_or_create("telegram", "55", name="Asha")
+    direct = repo.get_or_create("rest", "client-9")
+    assert repo.get_for_sender(gateway.id, "rest") == gateway
+    assert repo.get_for_sender("client-9", "rest") == direct
+    assert repo.get_for_sender("client-9", "telegram") is None  # linked on another channel
+    assert repo.get_for_sender("nobody", "rest") is None
+    spoofed = repo.get_or_create("rest", gateway.id)  # a REST user named like a learner id
+    assert spoofed.id != gateway.id
+    assert repo.get_for_sender(gateway.id, "rest") == gateway
+
+
 def test_the_same_channel_user_is_never_duplicated(repo: LearnerRepository) -> None:
     first = repo.get_or_create("web", "u1")
     again = repo.get_or_create("web", "u1", name="ignored")
