@@ -52,12 +52,13 @@ class Places:
             None when that course is unknown or the learner is not enrolled in it.
         """
         if course_id is None:  # the usual case: the active course and its enrollment, one read
-            course_id, enrollment = self._records.enrollments.active(learner.id)
-            course = self._library.get(course_id) if course_id else None
-            if course is not None and enrollment is not None:
+            active, enrollment = self._records.enrollments.active(learner.id)
+            if active is not None:
+                course = self._library.get(active)
+                if course is None or enrollment is None:
+                    return None
                 language = course.language_for(learner.language)
                 return Place(course, enrollment, language, active=True)
-        if course_id is None:
             enrollments = [
                 e for e in self._records.enrollments.for_learner(learner.id) if not e.completed_at
             ]
