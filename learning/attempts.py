@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, bindparam, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.activity import record_step
@@ -69,15 +69,34 @@ _OPEN = (
     .order_by(_ATTEMPTS.started_at.desc())
     .limit(1)
 )
-_PASSED = select(_ATTEMPTS.quiz_id).where(*_OF_COURSE, _ATTEMPTS.passed.is_(True))
 _LAST_NUMBER = select(func.max(_ATTEMPTS.number)).where(
     *_OF_COURSE, _ATTEMPTS.quiz_id == bindparam("quiz_id")
 )
-_BEST = (
-    select(_ATTEMPTS.quiz_id, func.max(_ATTEMPTS.score), func.max(_ATTEMPTS.total))
-    .where(*_OF_COURSE, _ATTEMPTS.finished_at.is_not(None))
+_FINISHED = _ATTEMPTS.finished_at.is_not(None)
+# Best score and total of the finished attempts, and whether one passed, per quiz: one read.
+_RESULTS = (
+    select(
+        _ATTEMPTS.quiz_id,
+        func.max(case((_FINISHED, _ATTEMPTS.score))).label("score"),
+        func.max(case((_FINISHED, _ATTEMPTS.total))).label("total"),
+        func.max(case((_ATTEMPTS.passed.is_(True), 1), else_=0)).label("passed"),
+    )
+    .where(*_OF_COURSE)
     .group_by(_ATTEMPTS.quiz_id)
 )
+
+
+@dataclass(frozen=True)
+class QuizResults:
+    """A learner's quiz results in one course.
+
+    Attributes:
+        best: Best (score, total) per quiz with a finished attempt.
+        passed: Ids of the quizzes passed.
+    """
+
+    best: dict[str, tuple[int, int]]
+    passed: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -209,12 +228,10 @@ class QuizAttempts:
                 session, row.learner_id, "quiz_passed", f"quiz:{row.course_id}:{row.quiz_id}"
             )
 
-    def passed_quizzes(self, learner_id: str, course_id: str) -> set[str]:
-        """Ids of the course's quizzes the learner has passed."""
-        keys = {"learner_id": learner_id, "course_id": course_id}
-        return {row.quiz_id for row in core_rows(self.sessions, _PASSED, **keys)}
-
-    def best_scores(self, learner_id: str, course_id: str) -> dict[str, tuple[int, int]]:
-        """Best (score, total) per finished quiz of a course."""
-        rows = core_rows(self.sessions, _BEST, learner_id=learner_id, course_id=course_id)
-        return {quiz: (int(score), int(total)) for quiz, score, total in rows}
+    def results(self, learner_id: str, course_id: str) -> QuizResults:
+        """Best scores of finished quizzes and the quizzes passed, in a course (one read)."""
+        rows = core_rows(self.sessions, _RESULTS, learner_id=learner_id, course_id=course_id)
+        return QuizResults(
+            {r.quiz_id: (int(r.score), int(r.total)) for r in rows if r.score is not None},
+            frozenset(r.quiz_id for r in rows if r.passed),
+        )

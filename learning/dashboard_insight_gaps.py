@@ -5,13 +5,16 @@ index). The dashboard needs to know *whose* team asked, and must show a supervis
 their own subtree asked, so the action that asked also records the question here, in the
 learner store, with the asker's organisation (never their id): one row per normalised text,
 language, course and organisation, counted (migration 0008). The table cannot grow without
-bound: beyond `MAX_ROWS` the least recently asked rows go.
+bound: beyond `MAX_ROWS` the least recently asked rows go, checked on the first new row a
+process records and on every `PRUNE_EVERY`-th after it (counting the table takes a scan, so
+not on every question: the table may hold up to `PRUNE_EVERY - 1` rows over its bound).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,10 +37,12 @@ from learning.campaigns import Actor
 from learning.dashboard_queries import Filters, visible
 from learning.models import Base, aware, utcnow
 from learning.organisations import in_subtree
-from learning.store import dialect_insert
+from learning.store import dialect_insert, write_one
 
 #: Distinct (question, language, course, organisation) rows kept.
 MAX_ROWS = 50_000
+#: New rows recorded between two checks of the table's size.
+PRUNE_EVERY = 100
 #: Grouped questions a page shows at the most.
 GAPS_SHOWN = 100
 _MAX_CHARS = 500
@@ -70,6 +75,7 @@ class GapQuestions:
         sessions: The learner store.
         clock: The current time.
         max_rows: Rows kept; the least recently asked go first.
+        prune_every: New rows between two checks of the table's size (1: every new row).
     """
 
     def __init__(
@@ -77,10 +83,13 @@ class GapQuestions:
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime] = utcnow,
         max_rows: int = MAX_ROWS,
+        prune_every: int = PRUNE_EVERY,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._max_rows = max(1, max_rows)
+        self._prune_every = max(1, prune_every)
+        self._new_rows = itertools.count()  # next() is atomic: actions record from threads
 
     def record(
         self,
@@ -90,7 +99,8 @@ class GapQuestions:
         course: str | None,
         organisation: str | None,
     ) -> None:
-        """Count one unanswered question (an empty `normalized` key is ignored)."""
+        """Count one unanswered question (an empty `normalized` key is ignored): one statement,
+        and now and then (a new row, `prune_every`) a check of the table's size."""
         normalized = normalized[:_MAX_CHARS]
         if not normalized:
             return
@@ -100,22 +110,26 @@ class GapQuestions:
         values = {"key": key, "normalized": normalized, "question": question.strip()[:_MAX_CHARS],
                   "language": language, "course": course or "", "organisation": organisation,
                   "count": 1, "first_asked": now, "last_asked": now}  # fmt: skip
-        with self._sessions.begin() as session:
-            session.execute(_count_question(session.get_bind().dialect.name), values)
-            self._prune(session)
+        dialect = self._sessions.kw["bind"].dialect.name
+        (count,) = write_one(self._sessions, _count_question(dialect), **values)[0]
+        if count == 1 and next(self._new_rows) % self._prune_every == 0:
+            self._prune()
 
-    def _prune(self, session: Session) -> None:
-        rows = session.scalar(select(func.count()).select_from(GapQuestionRow)) or 0
-        if rows > self._max_rows:
-            oldest = select(GapQuestionRow.id).order_by(GapQuestionRow.last_asked)
-            ids = list(session.scalars(oldest.limit(rows - self._max_rows)))
-            session.execute(delete(GapQuestionRow).where(GapQuestionRow.id.in_(ids)))
+    def _prune(self) -> None:
+        """Delete the least recently asked rows beyond `max_rows`."""
+        with self._sessions.begin() as session:
+            rows = session.scalar(select(func.count()).select_from(GapQuestionRow)) or 0
+            if rows > self._max_rows:
+                oldest = select(GapQuestionRow.id).order_by(GapQuestionRow.last_asked)
+                ids = list(session.scalars(oldest.limit(rows - self._max_rows)))
+                session.execute(delete(GapQuestionRow).where(GapQuestionRow.id.in_(ids)))
 
 
 @functools.cache
 def _count_question(dialect: str) -> Any:
     """Insert a question, or count it once more (the last time asked and wording the newest),
-    built once per dialect; the values are bound when it runs (D34)."""
+    built once per dialect; the values are bound when it runs (D34). It returns the row's count:
+    1 for a row this call inserted."""
     table = cast(Table, GapQuestionRow.__table__)
     statement = dialect_insert(dialect)(table)
     return statement.on_conflict_do_update(
@@ -125,7 +139,7 @@ def _count_question(dialect: str) -> Any:
             "last_asked": statement.excluded.last_asked,
             "question": statement.excluded.question,
         },
-    )
+    ).returning(table.c.count)
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import String, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.models import EnrollmentRow, LearnerRow, aware, new_id
-from learning.store import Clock, core_rows, insert_once
+from learning.store import Clock, core_rows, insert_once, write_one
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,33 @@ _OF_LEARNER = _FIELDS.where(_ENROLLMENTS.learner_id == bindparam("learner_id"))
 _ONE = _OF_LEARNER.where(_ENROLLMENTS.course_id == bindparam("course_id"))
 _ALL = _OF_LEARNER.order_by(_ENROLLMENTS.enrolled_at)
 _ACTIVE = select(_LEARNERS.active_course_id).where(_LEARNERS.id == bindparam("learner_id"))
-# The active course and its enrollment in one statement: a learner with no active course, or
-# not enrolled in it, still gives a row (its enrollment columns NULL).
+# The latest unfinished enrollment's course, for a learner with no active course.
+_LATEST_UNFINISHED = (
+    select(_ENROLLMENTS.course_id)
+    .where(_ENROLLMENTS.learner_id == _LEARNERS.id, _ENROLLMENTS.completed_at.is_(None))
+    .order_by(_ENROLLMENTS.enrolled_at.desc())
+    .limit(1)
+    .correlate(_LEARNER_TABLE)
+    .scalar_subquery()
+)
+# The active course and an enrollment in one statement: in the course given, else in the
+# active course, else in the latest unfinished one (COALESCE stops at the first that is not
+# NULL, so the subquery runs only for a learner with no active course). A learner not
+# enrolled still gives a row (its enrollment columns NULL).
 _ACTIVE_ENROLLMENT = (
     select(_LEARNERS.active_course_id.label("active_course_id"), *_FIELDS.selected_columns)
     .select_from(
         _LEARNER_TABLE.outerjoin(
             _ENROLLMENT_TABLE,
             (_ENROLLMENTS.learner_id == _LEARNERS.id)
-            & (_ENROLLMENTS.course_id == _LEARNERS.active_course_id),
+            & (
+                _ENROLLMENTS.course_id
+                == func.coalesce(
+                    bindparam("course_id", type_=String),
+                    _LEARNERS.active_course_id,
+                    _LATEST_UNFINISHED,
+                )
+            ),
         )
     )
     .where(_LEARNERS.id == bindparam("learner_id"))
@@ -131,9 +149,14 @@ class Enrollments:
         rows = core_rows(self.sessions, _ACTIVE, learner_id=learner_id)
         return rows[0].active_course_id if rows else None
 
-    def active(self, learner_id: str) -> tuple[str | None, Enrollment | None]:
-        """The learner's active course, if any, and their enrollment in it, in one read."""
-        rows = core_rows(self.sessions, _ACTIVE_ENROLLMENT, learner_id=learner_id)
+    def active(
+        self, learner_id: str, course_id: str | None = None
+    ) -> tuple[str | None, Enrollment | None]:
+        """The learner's active course, if any, and their enrollment in `course_id` (default:
+        in the active course, or with none active in their latest unfinished course), in one
+        read."""
+        keys = {"learner_id": learner_id, "course_id": course_id}
+        rows = core_rows(self.sessions, _ACTIVE_ENROLLMENT, **keys)
         if not rows:
             return None, None
         row = rows[0]
@@ -150,10 +173,11 @@ class Enrollments:
     ) -> None:
         """Remember where the learner is in a course, and make it their active course
         (`activate=False`: the caller knows it already is)."""
-        keys = {"learner_id": learner_id, "course_id": course_id}
+        move = {"of_learner": learner_id, "of_course": course_id, "to_lesson": lesson_id,
+                "to_part": part, "at": self.clock()}  # fmt: skip
+        if not activate:  # the usual move, within the active course: one statement
+            write_one(self.sessions, _MOVE, **move)
+            return
         with self.sessions.begin() as session:
-            session.execute(_MOVE, {"of_learner": learner_id, "of_course": course_id,
-                                    "to_lesson": lesson_id, "to_part": part,
-                                    "at": self.clock()})  # fmt: skip
-            if activate:
-                session.execute(_ACTIVATE, keys)
+            session.execute(_MOVE, move)
+            session.execute(_ACTIVATE, {"learner_id": learner_id, "course_id": course_id})

@@ -55,7 +55,7 @@ class Journey:
         self._catalog = CourseCatalog(library, records)
         self._lessons = LessonFlow(library, records, self._places)
         self._quizzes = QuizFlow(records, self._places, pass_mark, rng or random.Random(), reviews)
-        self._progress = ProgressReport(library, records, self._places)
+        self._progress = ProgressReport(library, records)
 
     @property
     def pass_mark(self) -> int:

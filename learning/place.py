@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,8 +22,8 @@ Item = tuple[Literal["lesson", "quiz"], str]
 class Place:
     """Where a learner is in a course: their active one unless a caller named another.
 
-    `active` is True when the place was found as the active course, so moving within it needs
-    no write to make it active.
+    `active` is True when the course is the learner's active one, so moving within it needs no
+    write to make it active.
     """
 
     course: Course
@@ -51,23 +52,18 @@ class Places:
         Returns:
             None when that course is unknown or the learner is not enrolled in it.
         """
-        if course_id is None:  # the usual case: the active course and its enrollment, one read
-            active, enrollment = self._records.enrollments.active(learner.id)
-            if active is not None:
-                course = self._library.get(active)
-                if course is None or enrollment is None:
-                    return None
-                language = course.language_for(learner.language)
-                return Place(course, enrollment, language, active=True)
-            enrollments = [
-                e for e in self._records.enrollments.for_learner(learner.id) if not e.completed_at
-            ]
-            course_id = enrollments[-1].course_id if enrollments else None
-        course = self._library.get(course_id) if course_id else None
-        enrollment = self._records.enrollments.get(learner.id, course.id) if course else None
-        if course is None or enrollment is None:
+        if course_id is not None and self._library.get(course_id) is None:
             return None
-        return Place(course, enrollment, course.language_for(learner.language))
+        # One read: the active course, and the enrollment in the course named (whether it is
+        # the active one too), else in the active course, else in the latest unfinished one.
+        active, enrollment = self._records.enrollments.active(learner.id, course_id)
+        if enrollment is None:
+            return None
+        course = self._library.get(enrollment.course_id)
+        if course is None:
+            return None
+        language = course.language_for(learner.language)
+        return Place(course, enrollment, language, active=course.id == active)
 
     def event(
         self, kind: EventKind, learner: Learner, place: Place, key: str, **values: Any
@@ -90,12 +86,11 @@ class Places:
         self, learner_id: str, course: Course, lesson: str | None = None, quiz: str | None = None
     ) -> int:
         """Percent of lessons done and quizzes passed, counting `lesson` and `quiz` as done."""
-        done = len(self._records.lessons.completed(learner_id, course.id) | ({lesson} - {None}))
-        passed = len(
-            self._records.attempts.passed_quizzes(learner_id, course.id) | ({quiz} - {None})
+        done = self._records.lessons.completed(learner_id, course.id)
+        passed = self._records.attempts.results(learner_id, course.id).passed
+        return percent(
+            course, done | {lesson} if lesson else done, passed | {quiz} if quiz else passed
         )
-        total = len(course.lessons()) + len(course.modules)
-        return round(100 * (done + passed) / total) if total else 0
 
     def progressed(self, learner: Learner, place: Place, progress: int) -> LearningEvent:
         """The course_progressed event for reaching `progress` percent."""
@@ -114,8 +109,8 @@ class Places:
         Lessons and quizzes come in course order; quizzes failed on the way come back at the end.
         """
         done = self._records.lessons.completed(learner_id, course.id)
-        passed = self._records.attempts.passed_quizzes(learner_id, course.id)
-        tried = set(self._records.attempts.best_scores(learner_id, course.id))
+        results = self._records.attempts.results(learner_id, course.id)
+        passed, tried = results.passed, results.best.keys()
         for module in course.modules:
             for lesson in module.lessons:
                 if lesson.id not in done:
@@ -184,6 +179,12 @@ class Places:
                 }
                 replies.append(_certificate_reply("utter_certificate_issued", certificate, args))
         return replies
+
+
+def percent(course: Course, done: AbstractSet[str], passed: AbstractSet[str]) -> int:
+    """Percent of a course's lessons done and quizzes passed."""
+    total = len(course.lessons()) + len(course.modules)
+    return round(100 * (len(done) + len(passed)) / total) if total else 0
 
 
 def _certificate_reply(response: str, certificate: Certificate, args: dict[str, Any]) -> Reply:

@@ -70,13 +70,13 @@ def progress_rows(
         for enrollment in enrollments:
             course_id = enrollment.course_id
             certificate = records.certificates.for_course(learner.id, course_id)
+            results = records.attempts.results(learner.id, course_id)
             yield base | course_cells(
                 library.get(course_id),
                 Taken(
                     course_id, enrollment.enrolled_at, enrollment.completed_at,
                     len(records.lessons.completed(learner.id, course_id)),
-                    len(records.attempts.passed_quizzes(learner.id, course_id)),
-                    records.attempts.best_scores(learner.id, course_id),
+                    len(results.passed), results.best,
                     certificate.code if certificate else "",
                 ),
             )  # fmt: skip

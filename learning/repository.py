@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, union_all
+from sqlalchemy import Select, Table, bindparam, func, insert, select, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from learning.channel_models import OptEventRow
 from learning.models import ChannelLinkRow, LearnerRow, aware, new_id, utcnow
 from learning.name import normal_name
-from learning.store import core_rows
+from learning.store import core_rows, write_one
 
 
 class LearnerNotFound(KeyError):
@@ -180,15 +180,17 @@ class SqlLearnerRepository:
         return learner
 
     def _update(self, learner_id: str, **values: object) -> Learner:
-        with self._sessions.begin() as session:
-            row = session.get(LearnerRow, learner_id, with_for_update=True)
-            if row is None:
-                raise LearnerNotFound(learner_id)
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.updated_at = utcnow()
-            session.flush()
-            return _to_learner(row)
+        """Set columns of one learner and return the row as written: one statement."""
+        statement = (
+            update(_LEARNERS)
+            .where(_LEARNERS.c.id == bindparam("learner_id"))
+            .values(updated_at=utcnow(), **values)
+            .returning(*_LEARNERS.c)
+        )
+        rows = write_one(self._sessions, statement, learner_id=learner_id)
+        if not rows:
+            raise LearnerNotFound(learner_id)
+        return _to_learner(rows[0])
 
     def set_language(
         self, learner_id: str, language: str, script: str = "native", *, chosen: bool = True

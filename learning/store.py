@@ -93,6 +93,25 @@ def core_rows(sessions: sessionmaker[Session], statement: Any, **values: Any) ->
         return list(connection.execute(statement, values))
 
 
+def write_one(sessions: sessionmaker[Session], statement: Any, **values: Any) -> list[Any]:
+    """Run one writing statement (built once, with bound parameters) as a transaction of its
+    own; returns the rows of its ``RETURNING``, if any.
+
+    On PostgreSQL it runs in autocommit, like `core_rows`: a lone statement is atomic by
+    itself, so the BEGIN and COMMIT around it would be two more round trips for nothing. For a
+    write that must go together with another, use a session's transaction instead. On SQLite
+    it is an ordinary writing transaction (which queues for the write lock,
+    `learning.db.Sessions.begin`)."""
+    engine: Engine = sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        with sessions.begin() as session:
+            rows = session.execute(statement, values)
+            return list(rows) if rows.returns_rows else []  # type: ignore[attr-defined]
+    with single_statement_reads(engine).connect() as connection:
+        result = connection.execute(statement, values)
+        return list(result) if result.returns_rows else []
+
+
 class OutboxWriter:
     """Queues learning events in the outbox, one row per configured sink.
 

@@ -232,7 +232,7 @@ def test_a_question_asked_again_is_counted_and_the_table_stays_bounded(
     sessions: sessionmaker[Session],
 ) -> None:
     clock = Clock(T0 + timedelta(days=1))
-    recorder = GapQuestions(sessions, clock, max_rows=5)
+    recorder = GapQuestions(sessions, clock, max_rows=5, prune_every=1)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(GapQuestionRow)) == 5
     recorder.record("What is the pension rule??", PENSION.lower(), "en", "rti", "District A")
@@ -243,3 +243,22 @@ def test_a_question_asked_again_is_counted_and_the_table_stays_bounded(
         kept = session.scalars(select(GapQuestionRow.question).order_by(GapQuestionRow.id))
         assert "What is iGOT?" not in list(kept)  # the least recently asked went
         assert session.scalar(select(func.count()).select_from(GapQuestionRow)) == 5
+
+
+def test_the_table_size_is_checked_on_the_first_new_row_and_every_nth_after(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = Clock(T0 + timedelta(days=1))
+    recorder = GapQuestions(sessions, clock, max_rows=5, prune_every=3)
+
+    def rows() -> int:
+        with sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(GapQuestionRow)) or 0)
+
+    found = []
+    for n in range(7):
+        recorder.record(f"Question {n}?", f"question {n}", "en", None, None)
+        recorder.record(f"Question {n}?", f"question {n}", "en", None, None)  # counted, not new
+        found.append(rows())
+    # pruned back to 5 on new rows 1, 4 and 7; in between the table grows by one a row
+    assert found == [5, 6, 7, 5, 6, 7, 5]

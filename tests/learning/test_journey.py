@@ -291,3 +291,74 @@ def test_the_active_course_and_its_enrollment_come_in_one_read(
     assert enrollments.active(learner.id) == ("ghost", None)
     assert names(journey.resume(learner))[0] == "utter_no_active_course"
     engine.dispose()
+
+
+def test_enrolling_activates_once_and_a_move_in_the_active_course_is_one_statement(
+    stores: tuple[Journey, SqlLearnerRepository, sa.Engine],
+) -> None:
+    """Enrolling makes the course active in its own transaction; showing its first lesson
+    finds the course active (one read of the active course and the named enrollment) and moves
+    without activating it again; on PostgreSQL a move is one statement, no BEGIN or COMMIT."""
+    journey, repo, engine = stores
+    learner = repo.get_or_create("telegram", "9", name="Asha")
+    enrollments = journey.records.enrollments
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(" ".join(str(args[2]).split()).upper())
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    replies = journey.enroll(learner, "demo")
+    sa.event.remove(engine, "before_cursor_execute", record)
+    assert names(replies) == ["utter_enrolled", "utter_lesson_part"]
+    assert len([x for x in statements if x.startswith("UPDATE LEARNERS")]) == 1
+    assert len([x for x in statements if x.startswith("UPDATE ENROLLMENTS")]) == 1
+    assert enrollments.active(learner.id, "demo")[1].lesson_id == "l1"  # type: ignore[union-attr]
+    enrollments.enroll(learner.id, "other", 1)
+    active, enrollment = enrollments.active(learner.id, "demo")  # another course's enrollment
+    assert active == "other" and enrollment is not None and enrollment.course_id == "demo"
+    assert enrollments.active(learner.id, "nowhere") == ("other", None)
+    journey.enroll(learner, "demo")  # back to demo: active again, where the learner was
+    assert enrollments.active(learner.id)[0] == "demo"
+    statements.clear()
+    autocommit: list[object] = []
+
+    def record_move(_: object, cursor: object, statement: str, *args: object) -> None:
+        record(None, None, statement)
+        if statement.lstrip().upper().startswith("UPDATE ENROLLMENTS"):
+            autocommit.append(getattr(getattr(cursor, "connection", None), "autocommit", None))
+
+    sa.event.listen(engine, "before_cursor_execute", record_move)
+    journey.next_step(learner)
+    sa.event.remove(engine, "before_cursor_execute", record_move)
+    moves = [x for x in statements if x.startswith("UPDATE ENROLLMENTS")]
+    assert len(moves) == 1 and not any(x.startswith("UPDATE LEARNERS") for x in statements)
+    if engine.dialect.name == "postgresql":  # sent on its own: psycopg sends no BEGIN first
+        assert autocommit == [True]
+    engine.dispose()
+
+
+def test_with_no_active_course_the_latest_unfinished_one_is_taken_up_and_made_active(
+    stores: tuple[Journey, SqlLearnerRepository, sa.Engine],
+) -> None:
+    journey, repo, engine = stores
+    learner = repo.get_or_create("telegram", "10", name="Meena")
+    enrollments = journey.records.enrollments
+    enrollments.enroll(learner.id, "other", 1)  # older, unfinished, not in this library
+    journey.enroll(learner, "demo")
+    journey.next_step(learner)  # part two of lesson 1
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE learners SET active_course_id = NULL"))
+    assert enrollments.active(learner.id)[0] is None
+    assert enrollments.active(learner.id)[1].course_id == "demo"  # type: ignore[union-attr]
+    replies = journey.resume(learner)
+    assert replies[0].args["body"].endswith("Lesson 1, part two.")
+    assert enrollments.active(learner.id)[0] == "demo"  # moving there made it active
+    with engine.begin() as conn:  # demo finished and none active: "other" is the unfinished one
+        conn.execute(sa.text("UPDATE learners SET active_course_id = NULL"))
+        conn.execute(
+            sa.text("UPDATE enrollments SET completed_at = updated_at WHERE course_id = 'demo'")
+        )
+    assert enrollments.active(learner.id) == (None, enrollments.get(learner.id, "other"))
+    assert names(journey.resume(learner))[0] == "utter_no_active_course"  # not offered here
+    engine.dispose()
