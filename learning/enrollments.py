@@ -6,10 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, func, select, update
+from sqlalchemy import String, Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from learning.models import EnrollmentRow, LearnerRow, aware, new_id
+from learning.models import (
+    EnrollmentRow,
+    LearnerRow,
+    LessonCompletionRow,
+    QuizAttemptRow,
+    aware,
+    new_id,
+)
 from learning.store import Clock, core_rows, insert_once, write_one
 
 
@@ -32,6 +39,8 @@ _ENROLLMENT_TABLE, _LEARNER_TABLE = (
     cast(Table, LearnerRow.__table__),
 )
 _ENROLLMENTS, _LEARNERS = _ENROLLMENT_TABLE.c, _LEARNER_TABLE.c
+_COMPLETIONS = cast(Table, LessonCompletionRow.__table__).c
+_ATTEMPTS = cast(Table, QuizAttemptRow.__table__).c
 # The hot reads and writes as Core statements built once (as the learner reads, D34).
 _FIELDS = select(
     _ENROLLMENTS.id, _ENROLLMENTS.learner_id, _ENROLLMENTS.course_id,
@@ -55,8 +64,32 @@ _LATEST_UNFINISHED = (
 # active course, else in the latest unfinished one (COALESCE stops at the first that is not
 # NULL, so the subquery runs only for a learner with no active course). A learner not
 # enrolled still gives a row (its enrollment columns NULL).
+# With it, for the place's flows: the course of the learner's latest unfinished quiz attempt,
+# and whether the enrollment's current lesson is completed (probes of unique indexes).
+_OPEN_QUIZ_COURSE = (
+    select(_ATTEMPTS.course_id)
+    .where(_ATTEMPTS.learner_id == _LEARNERS.id, _ATTEMPTS.finished_at.is_(None))
+    .order_by(_ATTEMPTS.started_at.desc())
+    .limit(1)
+    .correlate(_LEARNER_TABLE)
+    .scalar_subquery()
+)
+_LESSON_DONE = (
+    exists()
+    .where(
+        _COMPLETIONS.learner_id == _ENROLLMENTS.learner_id,
+        _COMPLETIONS.course_id == _ENROLLMENTS.course_id,
+        _COMPLETIONS.lesson_id == _ENROLLMENTS.lesson_id,
+    )
+    .correlate(_ENROLLMENT_TABLE)
+)
 _ACTIVE_ENROLLMENT = (
-    select(_LEARNERS.active_course_id.label("active_course_id"), *_FIELDS.selected_columns)
+    select(
+        _LEARNERS.active_course_id.label("active_course_id"),
+        *_FIELDS.selected_columns,
+        _OPEN_QUIZ_COURSE.label("open_quiz_course"),
+        _LESSON_DONE.label("lesson_done"),
+    )
     .select_from(
         _LEARNER_TABLE.outerjoin(
             _ENROLLMENT_TABLE,
@@ -101,6 +134,23 @@ def _enrollment(row: Any) -> Enrollment:
         aware(row.enrolled_at) or row.enrolled_at,
         aware(row.completed_at),
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A learner's standing in one course, read in one statement (`Enrollments.standing`).
+
+    Attributes:
+        active_course: The learner's active course, if any.
+        enrollment: The enrollment asked for, if the learner has it.
+        open_quiz_course: The course of the learner's latest unfinished quiz attempt, if any.
+        lesson_done: Whether the enrollment's current lesson is completed.
+    """
+
+    active_course: str | None
+    enrollment: Enrollment | None
+    open_quiz_course: str | None
+    lesson_done: bool
 
 
 @dataclass(frozen=True)
@@ -155,12 +205,21 @@ class Enrollments:
         """The learner's active course, if any, and their enrollment in `course_id` (default:
         in the active course, or with none active in their latest unfinished course), in one
         read."""
+        standing = self.standing(learner_id, course_id)
+        return standing.active_course, standing.enrollment
+
+    def standing(self, learner_id: str, course_id: str | None = None) -> Standing:
+        """`active` and, in the same read, the learner's open quiz and whether the current
+        lesson of that enrollment is done."""
         keys = {"learner_id": learner_id, "course_id": course_id}
         rows = core_rows(self.sessions, _ACTIVE_ENROLLMENT, **keys)
         if not rows:
-            return None, None
+            return Standing(None, None, None, False)
         row = rows[0]
-        return row.active_course_id, _enrollment(row) if row.id is not None else None
+        enrollment = _enrollment(row) if row.id is not None else None
+        return Standing(
+            row.active_course_id, enrollment, row.open_quiz_course, bool(row.lesson_done)
+        )
 
     def move_to(
         self,

@@ -23,13 +23,18 @@ class Place:
     """Where a learner is in a course: their active one unless a caller named another.
 
     `active` is True when the course is the learner's active one, so moving within it needs no
-    write to make it active.
+    write to make it active. `quiz_open` and `lesson_done` come with the place from the same
+    read, as they were when it was found: whether the learner's latest unfinished quiz attempt
+    is in this course, and whether the enrollment's current lesson is completed (None: not
+    known, ask the records).
     """
 
     course: Course
     enrollment: Enrollment
     language: str
     active: bool = False
+    quiz_open: bool = True
+    lesson_done: bool | None = None
 
 
 class Places:
@@ -55,15 +60,21 @@ class Places:
         if course_id is not None and self._library.get(course_id) is None:
             return None
         # One read: the active course, and the enrollment in the course named (whether it is
-        # the active one too), else in the active course, else in the latest unfinished one.
-        active, enrollment = self._records.enrollments.active(learner.id, course_id)
-        if enrollment is None:
+        # the active one too), else in the active course, else in the latest unfinished one;
+        # with it whether a quiz is open there and the current lesson done.
+        standing = self._records.enrollments.standing(learner.id, course_id)
+        enrollment = standing.enrollment
+        course = self._library.get(enrollment.course_id) if enrollment else None
+        if course is None or enrollment is None:
             return None
-        course = self._library.get(enrollment.course_id)
-        if course is None:
-            return None
-        language = course.language_for(learner.language)
-        return Place(course, enrollment, language, active=course.id == active)
+        return Place(
+            course,
+            enrollment,
+            course.language_for(learner.language),
+            active=course.id == standing.active_course,
+            quiz_open=course.id == standing.open_quiz_course,
+            lesson_done=standing.lesson_done,
+        )
 
     def event(
         self, kind: EventKind, learner: Learner, place: Place, key: str, **values: Any

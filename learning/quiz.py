@@ -150,7 +150,10 @@ class QuizFlow:
         return place.course.module_of(current) if current else None
 
     def open_question(self, learner_id: str, place: Place) -> Reply | None:
-        """The current question of the learner's open quiz in the place's course, if any."""
+        """The current question of the learner's open quiz in the place's course, if any (read
+        only when the place says one is open)."""
+        if not place.quiz_open:
+            return None
         attempt = self._records.attempts.open(learner_id)
         if attempt and attempt.course_id == place.course.id:
             return self.question(attempt, place)

@@ -362,3 +362,42 @@ def test_with_no_active_course_the_latest_unfinished_one_is_taken_up_and_made_ac
     assert enrollments.active(learner.id) == (None, enrollments.get(learner.id, "other"))
     assert names(journey.resume(learner))[0] == "utter_no_active_course"  # not offered here
     engine.dispose()
+
+
+def test_a_place_comes_with_its_open_quiz_and_lesson_state_in_the_same_read(
+    stores: tuple[Journey, SqlLearnerRepository, sa.Engine],
+) -> None:
+    """`Enrollments.standing` says whether a quiz is open and the current lesson done, so a
+    lesson turn reads neither the quiz attempts nor the completed lessons on their own."""
+    journey, repo, engine = stores
+    learner = repo.get_or_create("telegram", "11", name="Divya")
+    enrollments = journey.records.enrollments
+    journey.enroll(learner, "demo")
+    standing = enrollments.standing(learner.id)
+    assert (standing.open_quiz_course, standing.lesson_done) == (None, False)
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(" ".join(str(args[2]).split()).upper())
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    assert journey.next_step(learner)[0].args["body"].endswith("Lesson 1, part two.")
+    sa.event.remove(engine, "before_cursor_execute", record)
+    sent = [x for x in statements if not x.startswith("BEGIN")]  # SQLite's own BEGINs
+    assert len(sent) == 2 and sent[1].startswith("UPDATE ENROLLMENTS")  # the standing, the move
+    assert not any(x.startswith("SELECT QUIZ_ATTEMPTS") for x in statements)
+    assert not any(x.startswith("SELECT LESSON_COMPLETIONS") for x in statements)
+    journey.next_step(learner)  # lesson 1 done, on to lesson 2
+    journey.next_step(learner)
+    with engine.begin() as conn:  # back on lesson 2's first part, as a stale place would be
+        conn.execute(sa.text("UPDATE enrollments SET lesson_id = 'l1', part = 1"))
+    assert enrollments.standing(learner.id).lesson_done is True
+    assert names(journey.next_step(learner))[0] == "utter_lesson_part"  # l1 is done: next one
+    journey.next_step(learner)
+    to_quiz = journey.next_step(learner)
+    assert names(to_quiz)[-2:] == ["utter_quiz_intro", "utter_quiz_question"]
+    assert enrollments.standing(learner.id).open_quiz_course == "demo"
+    again = journey.resume(learner)  # the open quiz's question, read because it is open
+    assert names(again) == ["utter_quiz_question"]
+    assert again[0].args["question"] == to_quiz[-1].args["question"]
+    engine.dispose()
