@@ -55,6 +55,7 @@ def execute(options: Options, argv: list[str]) -> runner.Bench:
             checks.check_stores(bench)
             runner.run_capacity(bench)
             runner.run_latency(bench)
+            runner.run_high_latency(bench)
         finally:
             print("  stopping …", flush=True)
             runner.stop_all(bench, bots)

@@ -26,6 +26,8 @@ class Options:
         warmup_s: Capacity warm-up, not counted.
         window_s: Capacity measured window.
         rate: Open-loop arrival rate (turns/s, Poisson).
+        high_rate: A second open-loop rate for the scale profiles and their stock baseline
+            (0: not measured).
         latency_warmup_s: Open-loop warm-up, not counted.
         latency_window_s: Open-loop measured window.
         timeout_s: Per-request timeout; a timeout counts as an error.
@@ -46,6 +48,7 @@ class Options:
     warmup_s: float = 5.0
     window_s: float = 20.0
     rate: float = 10.0
+    high_rate: float = 50.0
     latency_warmup_s: float = 3.0
     latency_window_s: float = 30.0
     timeout_s: float = 15.0
@@ -72,6 +75,12 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--warmup", type=float, help=f"capacity warm-up s ({base.warmup_s})")
     parser.add_argument("--window", type=float, help=f"capacity window s ({base.window_s})")
     parser.add_argument("--rate", type=float, default=base.rate, help="open-loop turns/s")
+    parser.add_argument(
+        "--high-rate",
+        type=float,
+        default=base.high_rate,
+        help="open-loop turns/s for the scale profiles (0: skip)",
+    )
     parser.add_argument("--latency-window", type=float, help=f"s ({base.latency_window_s})")
     parser.add_argument("--timeout", type=float, default=base.timeout_s)
     parser.add_argument("--profiles", default=",".join(base.profiles), help="comma-separated")
@@ -100,6 +109,7 @@ def parse(argv: list[str] | None = None) -> Options:
         warmup_s=pick(args.warmup, base.warmup_s, 3.0),
         window_s=pick(args.window, base.window_s, 8.0),
         rate=args.rate,
+        high_rate=args.high_rate,
         latency_warmup_s=2.0 if quick else base.latency_warmup_s,
         latency_window_s=pick(args.latency_window, base.latency_window_s, 12.0),
         timeout_s=args.timeout,

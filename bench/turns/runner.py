@@ -32,6 +32,8 @@ from bench.turns.systems import (
 )
 
 SETTLE_LIMIT_S = 30.0
+#: Name of the high-rate open-loop measurement in `Bench.results`.
+HIGH_LATENCY = "latency-high"
 KEEP_RUN_DIRS = 3
 #: Each Karmabot profile's like-for-like stock baseline (the profile part of a target key).
 BASELINES = {"embedded": "stock", "scale": "stock-scale", "scale-pg": "stock-scale"}
@@ -288,6 +290,37 @@ def run_latency(bench: Bench) -> None:
 
     keys = [k for k in bench.targets if baseline(k) is None or k.endswith("/gateway")]
     measure(bench, "latency", keys, do)
+
+
+def high_rate_keys(targets: list[str]) -> list[str]:
+    """The targets measured at the high rate: the scale profiles' gateways, and stock Rasa
+    scale beside them."""
+    return [
+        k
+        for k in targets
+        if k == "stock-scale/rest" or (baseline(k) == "stock-scale/rest" and k.endswith("/gateway"))
+    ]
+
+
+def run_high_latency(bench: Bench) -> None:
+    """Open-loop latency at the high rate (`Options.high_rate`) on the scale profiles."""
+    o = bench.options
+    keys = high_rate_keys(list(bench.targets))
+    if not o.high_rate or not keys:
+        return
+
+    def do(target: Target, seed: int) -> Coroutine[Any, Any, Summary]:
+        return open_loop(
+            target,
+            o.high_rate,
+            o.latency_warmup_s,
+            o.latency_window_s,
+            o.timeout_s,
+            seed,
+            o.turns_per_sender,
+        )
+
+    measure(bench, HIGH_LATENCY, keys, do)
 
 
 def _delete_keys(bench: Bench, prefix: str | None) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from bench.turns import report
 from bench.turns.options import Options
-from bench.turns.runner import Bench, baseline
+from bench.turns.runner import HIGH_LATENCY, Bench, baseline, high_rate_keys
 from bench.turns.stats import Summary
 from bench.turns.systems import BenchError, StockRasa, stock_scale_endpoints
 
@@ -50,3 +50,30 @@ def test_the_verdict_pairs_embedded_with_stock_and_scale_with_stock_scale() -> N
     cpu = [line for line in lines if line.startswith("- CPU per turn,")]
     assert any("0.30×" in line and "yes" in line for line in cpu)  # 9 / 30
     assert any("0.42×" in line and "**no**" in line for line in cpu)  # 15 / 36
+
+
+def _latency(p99: float, errors: int = 0) -> list[Summary]:
+    return [Summary(turns=100, errors=errors, throughput=50.0, p99_ms=p99)]
+
+
+def test_the_high_rate_runs_on_the_scale_profiles_and_is_judged_on_their_p99() -> None:
+    keys = ["stock/rest", "stock-scale/rest", "embedded/gateway", "scale/gateway", "scale/rest",
+            "scale-pg/gateway", "scale-pg/rest"]  # fmt: skip
+    assert high_rate_keys(keys) == ["stock-scale/rest", "scale/gateway", "scale-pg/gateway"]
+    bench = Bench(Options(), StockRasa(Path("model.tar.gz")))
+    bench.results["capacity"] = {"stock-scale/rest": _run(40.0, 36.0), "scale/gateway": _run(80, 9)}
+    assert not any("turns/s, scale" in line for line in report.verdict(bench))  # not run
+    bench.results[HIGH_LATENCY] = {
+        "stock-scale/rest": _latency(900.0),  # stock's own p99 is not judged
+        "scale/gateway": _latency(120.0),
+        "scale-pg/gateway": _latency(380.0),
+    }
+    line = report.verdict(bench)[-1]
+    assert line.startswith("- Latency at 50 turns/s") and line.endswith("yes).")
+    assert "380 ms" in line and "900" not in line
+    assert "### Latency: 50 turns/s" in "\n".join(report.high_rate_section(bench))
+    bench.results[HIGH_LATENCY]["scale-pg/gateway"] = _latency(450.0)
+    assert report.verdict(bench)[-1].endswith("**no**).")
+    bench.results[HIGH_LATENCY]["scale-pg/gateway"] = _latency(200.0, errors=3)
+    assert "(3 errors)" in report.verdict(bench)[-1]
+    assert report.verdict(bench)[-1].endswith("**no**).")
