@@ -273,14 +273,16 @@ def run_capacity(bench: Bench) -> None:
     measure(bench, "capacity", list(bench.targets), do)
 
 
-def run_latency(bench: Bench) -> None:
-    """Open-loop latency: Karmabot through the gateway, both stock Rasas on their webhooks."""
+def _open_loop_at(
+    bench: Bench, rate: float
+) -> Callable[[Target, int], Coroutine[Any, Any, Summary]]:
+    """One open-loop measurement at `rate` turns/s, with the bench's windows and timeout."""
     o = bench.options
 
     def do(target: Target, seed: int) -> Coroutine[Any, Any, Summary]:
         return open_loop(
             target,
-            o.rate,
+            rate,
             o.latency_warmup_s,
             o.latency_window_s,
             o.timeout_s,
@@ -288,8 +290,13 @@ def run_latency(bench: Bench) -> None:
             o.turns_per_sender,
         )
 
+    return do
+
+
+def run_latency(bench: Bench) -> None:
+    """Open-loop latency: Karmabot through the gateway, both stock Rasas on their webhooks."""
     keys = [k for k in bench.targets if baseline(k) is None or k.endswith("/gateway")]
-    measure(bench, "latency", keys, do)
+    measure(bench, "latency", keys, _open_loop_at(bench, bench.options.rate))
 
 
 def high_rate_keys(targets: list[str]) -> list[str]:
@@ -304,23 +311,9 @@ def high_rate_keys(targets: list[str]) -> list[str]:
 
 def run_high_latency(bench: Bench) -> None:
     """Open-loop latency at the high rate (`Options.high_rate`) on the scale profiles."""
-    o = bench.options
     keys = high_rate_keys(list(bench.targets))
-    if not o.high_rate or not keys:
-        return
-
-    def do(target: Target, seed: int) -> Coroutine[Any, Any, Summary]:
-        return open_loop(
-            target,
-            o.high_rate,
-            o.latency_warmup_s,
-            o.latency_window_s,
-            o.timeout_s,
-            seed,
-            o.turns_per_sender,
-        )
-
-    measure(bench, HIGH_LATENCY, keys, do)
+    if bench.options.high_rate and keys:
+        measure(bench, HIGH_LATENCY, keys, _open_loop_at(bench, bench.options.high_rate))
 
 
 def _delete_keys(bench: Bench, prefix: str | None) -> None:
