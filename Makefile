@@ -67,7 +67,7 @@ validate: setup  ## Validate the Rasa training data and domain
 lint: setup  ## ruff, mypy and the layer contract (import-linter, in pyproject.toml)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy core bot actions learning connectors knowledge
+	@$(VENV)/bin/mypy core bot actions learning connectors knowledge bench
 	@$(VENV)/bin/lint-imports --no-cache > $(LOGS)/lint-imports.log 2>&1 \
 		|| { sed -n '/^Contracts/,$$p' $(LOGS)/lint-imports.log; exit 1; }
 	@grep -E '^Contracts:' $(LOGS)/lint-imports.log

@@ -60,12 +60,8 @@ _LATEST_UNFINISHED = (
     .correlate(_LEARNER_TABLE)
     .scalar_subquery()
 )
-# The active course and an enrollment in one statement: in the course given, else in the
-# active course, else in the latest unfinished one (COALESCE stops at the first that is not
-# NULL, so the subquery runs only for a learner with no active course). A learner not
-# enrolled still gives a row (its enrollment columns NULL).
-# With it, for the place's flows: the course of the learner's latest unfinished quiz attempt,
-# and whether the enrollment's current lesson is completed (probes of unique indexes).
+# For the place's flows: the course of the learner's latest unfinished quiz attempt, and
+# whether the enrollment's current lesson is completed (probes of unique indexes).
 _OPEN_QUIZ_COURSE = (
     select(_ATTEMPTS.course_id)
     .where(_ATTEMPTS.learner_id == _LEARNERS.id, _ATTEMPTS.finished_at.is_(None))
@@ -83,6 +79,10 @@ _LESSON_DONE = (
     )
     .correlate(_ENROLLMENT_TABLE)
 )
+# The active course and an enrollment in one statement: in the course given, else in the
+# active course, else in the latest unfinished one (COALESCE stops at the first that is not
+# NULL, so the subquery runs only for a learner with no active course); with them the two
+# above. A learner not enrolled still gives a row (its enrollment columns NULL).
 _ACTIVE_ENROLLMENT = (
     select(
         _LEARNERS.active_course_id.label("active_course_id"),

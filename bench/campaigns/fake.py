@@ -90,9 +90,9 @@ class Recorder:
             params, files = parse_body(bytes(body), kind, query)
             status, answer = await self.fake.answer("sendMessage", params, files)
         payload = json.dumps(answer).encode()
-        headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(payload)).encode())]  # fmt: skip
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        sent = [(b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode())]  # fmt: skip
+        await send({"type": "http.response.start", "status": status, "headers": sent})
         await send({"type": "http.response.body", "body": payload})
         return status
 

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         extra: dict[str, str] = {}
         if args.profile == "scale-pg":
             extra["database_url"] = resources.enter_context(postgres_database(args.pg_url, out))
-        bot = karmabot(args.profile, out, args.redis_url, 2, **extra)
+        bot = karmabot(args.profile, out, args.redis_url, 2, None, **extra)
         run(args, bot, out)
     for name in bot.pids:
         show(name, out / f"{name.replace(' ', '-')}.folded", args.top)
