@@ -199,18 +199,10 @@ class Enrollments:
         rows = core_rows(self.sessions, _ACTIVE, learner_id=learner_id)
         return rows[0].active_course_id if rows else None
 
-    def active(
-        self, learner_id: str, course_id: str | None = None
-    ) -> tuple[str | None, Enrollment | None]:
-        """The learner's active course, if any, and their enrollment in `course_id` (default:
-        in the active course, or with none active in their latest unfinished course), in one
-        read."""
-        standing = self.standing(learner_id, course_id)
-        return standing.active_course, standing.enrollment
-
     def standing(self, learner_id: str, course_id: str | None = None) -> Standing:
-        """`active` and, in the same read, the learner's open quiz and whether the current
-        lesson of that enrollment is done."""
+        """The learner's active course, if any, and their enrollment in `course_id` (default:
+        in the active course, or with none active in their latest unfinished course), with the
+        learner's open quiz and whether that enrollment's current lesson is done: one read."""
         keys = {"learner_id": learner_id, "course_id": course_id}
         rows = core_rows(self.sessions, _ACTIVE_ENROLLMENT, **keys)
         if not rows:

@@ -105,7 +105,7 @@ class Journey:
         question = self._quizzes.open_question(learner.id, place)
         if question:
             return [question]
-        lesson = self._lessons.open_lesson(learner.id, place)
+        lesson = self._lessons.open_lesson(place)
         if lesson:
             return [self._lessons.part(learner, place, lesson.id, place.enrollment.part)]
         return self._advance(learner, place)
@@ -120,7 +120,7 @@ class Journey:
             return [Reply("utter_answer_first"), question]
         if step and not self._lessons.is_current(place, step):
             return self._stale(learner)
-        lesson = self._lessons.open_lesson(learner.id, place)
+        lesson = self._lessons.open_lesson(place)
         if lesson is None:
             return self._advance(learner, place)
         part = self._lessons.next_part(learner, place, lesson)

@@ -25,16 +25,15 @@ class Place:
     `active` is True when the course is the learner's active one, so moving within it needs no
     write to make it active. `quiz_open` and `lesson_done` come with the place from the same
     read, as they were when it was found: whether the learner's latest unfinished quiz attempt
-    is in this course, and whether the enrollment's current lesson is completed (None: not
-    known, ask the records).
+    is in this course, and whether the enrollment's current lesson is completed.
     """
 
     course: Course
     enrollment: Enrollment
     language: str
-    active: bool = False
-    quiz_open: bool = True
-    lesson_done: bool | None = None
+    active: bool
+    quiz_open: bool
+    lesson_done: bool
 
 
 class Places:

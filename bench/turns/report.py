@@ -214,20 +214,15 @@ def cpu_per_system(bench: Bench) -> str:
 
 def high_rate_line(bench: Bench) -> list[str]:
     """The scale profiles' p99 at the high open-loop rate against the target (none if not run)."""
-    medians = _medians(bench, HIGH_LATENCY)
+    karmabot = {k: m for k, m in _medians(bench, HIGH_LATENCY).items() if baseline(k) is not None}
+    if not karmabot:
+        return []
     cells = [
         f"{SHORT[key.split('/')[0]]} {_ms(m.p99_ms)} ms"
         + (f" ({m.errors} errors)" if m.errors else "")
-        for key, m in medians.items()
-        if baseline(key) is not None
+        for key, m in karmabot.items()
     ]
-    if not cells:
-        return []
-    met = all(
-        m.p99_ms <= P99_TARGET_MS and not m.errors
-        for key, m in medians.items()
-        if baseline(key) is not None
-    )
+    met = all(m.p99_ms <= P99_TARGET_MS and not m.errors for m in karmabot.values())
     return [
         f"- Latency at {bench.options.high_rate:g} turns/s, scale profiles through the gateway: "
         f"p99 {'; '.join(cells)} (target ≤ {P99_TARGET_MS:.0f} ms, no errors: {_met(met)})."

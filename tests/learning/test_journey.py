@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from learning.attempts import QuizAttempts
 from learning.content_loader import load
 from learning.db import make_engine, session_factory, upgrade
+from learning.enrollments import Enrollment, Enrollments
 from learning.journey import Journey
 from learning.records import PointsRules, RecordStore
 from learning.replies import Reply
@@ -39,6 +40,14 @@ def setup(
     journey, repo, engine = stores
     learner = repo.get_or_create("telegram", "7", name="Asha Rao")
     return journey, repo.confirm_name(learner.id, "Asha Rao"), engine
+
+
+def active(
+    enrollments: Enrollments, learner_id: str, course_id: str | None = None
+) -> tuple[str | None, Enrollment | None]:
+    """The active course and the enrollment `Enrollments.standing` finds, as a pair."""
+    standing = enrollments.standing(learner_id, course_id)
+    return standing.active_course, standing.enrollment
 
 
 def names(replies: list[Reply]) -> list[str]:
@@ -250,11 +259,11 @@ def test_the_active_course_and_its_enrollment_come_in_one_read(
     journey, repo, engine = stores
     learner = repo.get_or_create("telegram", "8", name="Ravi")
     enrollments = journey.records.enrollments
-    assert enrollments.active(learner.id) == (None, None)
-    assert enrollments.active("nobody") == (None, None)
+    assert active(enrollments, learner.id) == (None, None)
+    assert active(enrollments, "nobody") == (None, None)
     assert names(journey.resume(learner))[0] == "utter_no_active_course"
     journey.enroll(learner, "demo")
-    course, enrollment = enrollments.active(learner.id)
+    course, enrollment = active(enrollments, learner.id)
     assert course == "demo" and enrollment is not None
     assert (enrollment.course_id, enrollment.lesson_id, enrollment.part) == ("demo", "l1", 0)
 
@@ -275,20 +284,20 @@ def test_the_active_course_and_its_enrollment_come_in_one_read(
     assert learner_updated() == before
     assert [x for x in statements if x.lstrip().upper().startswith("UPDATE LEARNERS")] == []
     assert any(x.lstrip().upper().startswith("UPDATE ENROLLMENTS") for x in statements)
-    assert enrollments.active(learner.id)[1].part == 1  # type: ignore[union-attr]
+    assert active(enrollments, learner.id)[1].part == 1  # type: ignore[union-attr]
     enrollments.enroll(learner.id, "other", 1)  # a course this library does not have
     assert learner_updated() != before
-    course, enrollment = enrollments.active(learner.id)
+    course, enrollment = active(enrollments, learner.id)
     assert course == "other" and enrollment is not None and enrollment.course_id == "other"
     assert names(journey.resume(learner))[0] == "utter_no_active_course"  # not offered here
     enrollments.move_to(learner.id, "demo", "l1", 1, activate=False)
-    assert enrollments.active(learner.id)[0] == "other"  # moved, not activated
+    assert active(enrollments, learner.id)[0] == "other"  # moved, not activated
     enrollments.move_to(learner.id, "demo", "l1", 1)  # working on demo makes it active again
-    assert enrollments.active(learner.id)[0] == "demo"
+    assert active(enrollments, learner.id)[0] == "demo"
     assert journey.resume(learner)[0].args["body"].endswith("Lesson 1, part two.")
     with engine.begin() as conn:  # an active course without an enrollment: no place in it
         conn.execute(sa.text("UPDATE learners SET active_course_id = 'ghost'"))
-    assert enrollments.active(learner.id) == ("ghost", None)
+    assert active(enrollments, learner.id) == ("ghost", None)
     assert names(journey.resume(learner))[0] == "utter_no_active_course"
     engine.dispose()
 
@@ -313,13 +322,13 @@ def test_enrolling_activates_once_and_a_move_in_the_active_course_is_one_stateme
     assert names(replies) == ["utter_enrolled", "utter_lesson_part"]
     assert len([x for x in statements if x.startswith("UPDATE LEARNERS")]) == 1
     assert len([x for x in statements if x.startswith("UPDATE ENROLLMENTS")]) == 1
-    assert enrollments.active(learner.id, "demo")[1].lesson_id == "l1"  # type: ignore[union-attr]
+    assert active(enrollments, learner.id, "demo")[1].lesson_id == "l1"  # type: ignore[union-attr]
     enrollments.enroll(learner.id, "other", 1)
-    active, enrollment = enrollments.active(learner.id, "demo")  # another course's enrollment
-    assert active == "other" and enrollment is not None and enrollment.course_id == "demo"
-    assert enrollments.active(learner.id, "nowhere") == ("other", None)
+    current, enrollment = active(enrollments, learner.id, "demo")  # another course's enrollment
+    assert current == "other" and enrollment is not None and enrollment.course_id == "demo"
+    assert active(enrollments, learner.id, "nowhere") == ("other", None)
     journey.enroll(learner, "demo")  # back to demo: active again, where the learner was
-    assert enrollments.active(learner.id)[0] == "demo"
+    assert active(enrollments, learner.id)[0] == "demo"
     statements.clear()
     autocommit: list[object] = []
 
@@ -349,17 +358,17 @@ def test_with_no_active_course_the_latest_unfinished_one_is_taken_up_and_made_ac
     journey.next_step(learner)  # part two of lesson 1
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE learners SET active_course_id = NULL"))
-    assert enrollments.active(learner.id)[0] is None
-    assert enrollments.active(learner.id)[1].course_id == "demo"  # type: ignore[union-attr]
+    assert active(enrollments, learner.id)[0] is None
+    assert active(enrollments, learner.id)[1].course_id == "demo"  # type: ignore[union-attr]
     replies = journey.resume(learner)
     assert replies[0].args["body"].endswith("Lesson 1, part two.")
-    assert enrollments.active(learner.id)[0] == "demo"  # moving there made it active
+    assert active(enrollments, learner.id)[0] == "demo"  # moving there made it active
     with engine.begin() as conn:  # demo finished and none active: "other" is the unfinished one
         conn.execute(sa.text("UPDATE learners SET active_course_id = NULL"))
         conn.execute(
             sa.text("UPDATE enrollments SET completed_at = updated_at WHERE course_id = 'demo'")
         )
-    assert enrollments.active(learner.id) == (None, enrollments.get(learner.id, "other"))
+    assert active(enrollments, learner.id) == (None, enrollments.get(learner.id, "other"))
     assert names(journey.resume(learner))[0] == "utter_no_active_course"  # not offered here
     engine.dispose()
 
