@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, select
@@ -15,7 +16,7 @@ from learning.activity import record_step
 from learning.events import LearningEvent
 from learning.models import QuizAnswerRow, QuizAttemptRow, new_id
 from learning.points import PointsLedger
-from learning.store import Clock, OutboxWriter, core_rows, insert_once
+from learning.store import Clock, OutboxWriter, core_rows, dialect_insert, insert_once
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,14 @@ _OPEN = (
     .order_by(_ATTEMPTS.started_at.desc())
     .limit(1)
 )
-_LAST_NUMBER = select(func.max(_ATTEMPTS.number)).where(
-    *_OF_COURSE, _ATTEMPTS.quiz_id == bindparam("quiz_id")
+# The learner's latest attempt at a quiz: the open one if any is (a quiz has at most one open
+# attempt, the latest, since `start` returns it instead of starting another), else the one
+# whose number the next attempt follows.
+_LATEST = (
+    select(*_ATTEMPTS)
+    .where(*_OF_COURSE, _ATTEMPTS.quiz_id == bindparam("quiz_id"))
+    .order_by(_ATTEMPTS.number.desc())
+    .limit(1)
 )
 _FINISHED = _ATTEMPTS.finished_at.is_not(None)
 # Best score and total of the finished attempts, and whether one passed, per quiz: one read.
@@ -84,6 +91,13 @@ _RESULTS = (
     .where(*_OF_COURSE)
     .group_by(_ATTEMPTS.quiz_id)
 )
+
+
+@cache
+def _insert_attempt(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` the whole attempt row, built once."""
+    table = cast(Table, QuizAttemptRow.__table__)
+    return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(*table.c)
 
 
 @dataclass(frozen=True)
@@ -125,47 +139,29 @@ class QuizAttempts:
         layout: Sequence[tuple[str, Sequence[str]]],
         language: str,
     ) -> Attempt:
-        """Start the next attempt at a quiz, or return the unfinished one."""
+        """Start the next attempt at a quiz, or return the unfinished one: a read of the
+        latest attempt, and for a new one an insert that returns its row, with the rollups."""
+        keys = {"learner_id": learner_id, "course_id": course_id, "quiz_id": quiz_id}
         with self.sessions.begin() as session:
-            open_row = session.scalars(
-                select(QuizAttemptRow).filter_by(
-                    learner_id=learner_id, course_id=course_id, quiz_id=quiz_id, finished_at=None
-                )
-            ).first()
-            if open_row:
-                return _attempt(open_row)
-            number = 1 + (
-                session.scalar(
-                    _LAST_NUMBER,
-                    {"learner_id": learner_id, "course_id": course_id, "quiz_id": quiz_id},
-                )
-                or 0
-            )
+            latest = session.execute(_LATEST, keys).first()
+            if latest is not None and latest.finished_at is None:
+                return _attempt(latest)
             started = self.clock()
-            new = insert_once(
-                session,
-                QuizAttemptRow,
-                {
-                    "id": new_id(),
-                    "learner_id": learner_id,
-                    "course_id": course_id,
-                    "quiz_id": quiz_id,
-                    "number": number,
-                    "layout": json.dumps([[q, list(o)] for q, o in layout]),
-                    "position": 0,
-                    "score": 0,
-                    "total": len(layout),
-                    "language": language,
-                    "started_at": started,
-                },
-            )
-            if new:
-                record_step(session, self.zone, learner_id, course_id, started, lesson=False)
-            row = session.scalars(
-                select(QuizAttemptRow).filter_by(
-                    learner_id=learner_id, course_id=course_id, quiz_id=quiz_id, number=number
-                )
-            ).one()
+            values = keys | {
+                "id": new_id(),
+                "number": 1 + (latest.number if latest is not None else 0),
+                "layout": json.dumps([[q, list(o)] for q, o in layout]),
+                "position": 0,
+                "score": 0,
+                "total": len(layout),
+                "language": language,
+                "started_at": started,
+            }
+            dialect = session.get_bind().dialect.name
+            row = session.execute(_insert_attempt(dialect), values).first()
+            if row is None:  # another worker started this attempt first: theirs
+                return _attempt(session.execute(_LATEST, keys).one())
+            record_step(session, self.zone, learner_id, course_id, started, lesson=False)
             return _attempt(row)
 
     def get(self, attempt_id: str) -> Attempt | None:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, exists, func, select, update
+from sqlalchemy import String, Table, bindparam, exists, func, literal, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.models import (
@@ -114,6 +115,31 @@ _ACTIVATE = (
     .where(_LEARNERS.active_course_id.is_distinct_from(bindparam("course_id")))
     .values(active_course_id=bindparam("course_id"))
 )
+# Enrolling on PostgreSQL in one statement: insert the enrollment unless it exists, make the
+# course active (a data-modifying CTE runs whether or not the query reads it), and return the
+# enrollment, from the insert's RETURNING when this call created it, else as it was. Both
+# halves of the UNION see the statement's snapshot, so they never both give a row.
+_INSERTED = (
+    postgresql.insert(_ENROLLMENT_TABLE)
+    .values(
+        id=bindparam("new_id"),
+        learner_id=bindparam("learner_id"),
+        course_id=bindparam("course_id"),
+        course_version=bindparam("version"),
+        part=0,
+        enrolled_at=bindparam("at"),
+        updated_at=bindparam("at"),
+    )
+    .on_conflict_do_nothing()
+    .returning(*_FIELDS.selected_columns)
+    .cte("inserted")
+)
+_ENROLL = (
+    select(*_INSERTED.c, literal(True).label("created"))
+    .union_all(_ONE.add_columns(literal(False).label("created")))
+    # A column default is not applied inside a CTE: the time is given.
+    .add_cte(_ACTIVATE.values(updated_at=bindparam("at")).cte("activated"))
+)
 _MOVE = (
     update(_ENROLLMENT_TABLE)
     .where(_ENROLLMENTS.learner_id == bindparam("of_learner"))  # a column's own name is
@@ -166,22 +192,24 @@ class Enrollments:
     clock: Clock
 
     def enroll(self, learner_id: str, course_id: str, version: int) -> tuple[Enrollment, bool]:
-        """Enroll a learner (once); returns (enrollment, whether this call created it)."""
+        """Enroll a learner (once) and make the course their active one; returns (enrollment,
+        whether this call created it). One statement on PostgreSQL (`_ENROLL`)."""
+        now, keys = self.clock(), {"learner_id": learner_id, "course_id": course_id}
+        if self.sessions.kw["bind"].dialect.name == "postgresql":
+            rows = write_one(self.sessions, _ENROLL, new_id=new_id(), version=version, at=now,
+                             **keys)  # fmt: skip
+            if rows:
+                return _enrollment(rows[0]), bool(rows[0].created)
+            # Another call enrolled this learner in the same moment: the insert waited for it
+            # and skipped, but the statement's snapshot is older than its row.
+            enrolled = self.get(learner_id, course_id)
+            if enrolled is None:
+                raise LookupError(f"enrollment of {learner_id} in {course_id} vanished")
+            return enrolled, False
         with self.sessions.begin() as session:
-            created = insert_once(
-                session,
-                EnrollmentRow,
-                {
-                    "id": new_id(),
-                    "learner_id": learner_id,
-                    "course_id": course_id,
-                    "course_version": version,
-                    "part": 0,
-                    "enrolled_at": self.clock(),
-                    "updated_at": self.clock(),
-                },
-            )
-            keys = {"learner_id": learner_id, "course_id": course_id}
+            row = {"id": new_id(), "course_version": version, "part": 0, "enrolled_at": now,
+                   "updated_at": now}  # fmt: skip
+            created = insert_once(session, EnrollmentRow, keys | row)
             session.execute(_ACTIVATE, keys)
             return _enrollment(session.execute(_ONE, keys).one()), created
 

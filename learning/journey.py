@@ -18,7 +18,7 @@ from learning.content import Library, pick
 from learning.courses import CourseCatalog
 from learning.lesson import LessonFlow
 from learning.models import utcnow
-from learning.place import Place, Places
+from learning.place import CourseRecord, Place, Places
 from learning.progress import ProgressReport
 from learning.quiz import QuizFlow
 from learning.records import RecordStore
@@ -126,10 +126,11 @@ class Journey:
         part = self._lessons.next_part(learner, place, lesson)
         if part:
             return [part]
-        done = self._lessons.finish(learner, place, lesson)
+        record = self._places.record(learner.id, place.course)  # read once for both steps
+        done = self._lessons.finish(learner, place, lesson, record)
         if done is None:  # a double tap or a second worker got there first
             return self._stale(learner)
-        return [done, *self._advance(learner, place)]
+        return [done, *self._advance(learner, place, record.with_lesson(lesson.id))]
 
     def read_lesson(self, learner: Learner, ref: str) -> list[Reply]:
         """Show a whole lesson ("course/lesson"), e.g. one an answer cited; nothing moves."""
@@ -184,9 +185,12 @@ class Journey:
 
     # -- what comes next -------------------------------------------------------------------
 
-    def _advance(self, learner: Learner, place: Place) -> list[Reply]:
-        """The next lesson or quiz of the course, or its completion when nothing is left."""
-        item = self._places.next_item(learner.id, place.course)
+    def _advance(
+        self, learner: Learner, place: Place, record: CourseRecord | None = None
+    ) -> list[Reply]:
+        """The next lesson or quiz of the course, or its completion when nothing is left;
+        `record` is what the learner has done there, if the caller read it already."""
+        item = self._places.next_item(learner.id, place.course, record)
         if item is None:
             return [self._places.complete(learner, place)]
         kind, item_id = item

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from learning.content import Lesson, Library, pick
 from learning.events import EventKind
-from learning.place import Place, Places
+from learning.place import CourseRecord, Place, Places
 from learning.records import RecordStore
 from learning.replies import Reply
 from learning.repository import Learner
@@ -75,8 +75,11 @@ class LessonFlow:
             return self.part(learner, place, lesson.id, place.enrollment.part + 1)
         return None
 
-    def finish(self, learner: Learner, place: Place, lesson: Lesson) -> Reply | None:
-        """Record the lesson as completed, with its events and points.
+    def finish(
+        self, learner: Learner, place: Place, lesson: Lesson, record: CourseRecord
+    ) -> Reply | None:
+        """Record the lesson as completed, with its events and points; `record` is what the
+        learner had done in the course before it.
 
         Returns:
             The "lesson done" reply, or None when the completion was already recorded (a double
@@ -92,7 +95,7 @@ class LessonFlow:
             title=lesson.text(course.source_language, course.source_language).title,
             success=True,
         )
-        progress = self._places.progress(learner.id, course, lesson=lesson.id)
+        progress = self._places.progress(course, record.with_lesson(lesson.id))
         points = self._records.lessons.complete(
             event, self._places.progressed(learner, place, progress)
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from learning.content import Course, Library, pick
@@ -34,6 +34,29 @@ class Place:
     active: bool
     quiz_open: bool
     lesson_done: bool
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    """What a learner has done in a course, read once and shared by the steps of one turn.
+
+    Attributes:
+        done: Ids of the lessons completed.
+        tried: Ids of the quizzes with a finished attempt.
+        passed: Ids of the quizzes passed.
+    """
+
+    done: frozenset[str]
+    tried: frozenset[str]
+    passed: frozenset[str]
+
+    def with_lesson(self, lesson_id: str) -> CourseRecord:
+        """The record with `lesson_id` completed too (as the turn that completes it sees it)."""
+        return replace(self, done=self.done | {lesson_id})
+
+    def with_pass(self, quiz_id: str) -> CourseRecord:
+        """The record with `quiz_id` passed too."""
+        return replace(self, tried=self.tried | {quiz_id}, passed=self.passed | {quiz_id})
 
 
 class Places:
@@ -92,15 +115,16 @@ class Places:
             **values,
         )
 
-    def progress(
-        self, learner_id: str, course: Course, lesson: str | None = None, quiz: str | None = None
-    ) -> int:
-        """Percent of lessons done and quizzes passed, counting `lesson` and `quiz` as done."""
-        done = self._records.lessons.completed(learner_id, course.id)
-        passed = self._records.attempts.results(learner_id, course.id).passed
-        return percent(
-            course, done | {lesson} if lesson else done, passed | {quiz} if quiz else passed
-        )
+    def record(self, learner_id: str, course: Course) -> CourseRecord:
+        """The lessons the learner completed and the quizzes they tried and passed in `course`
+        (one read)."""
+        done, results = self._records.overviews.course(learner_id, course.id)
+        return CourseRecord(done, frozenset(results.best), results.passed)
+
+    @staticmethod
+    def progress(course: Course, record: CourseRecord) -> int:
+        """Percent of the course's lessons done and quizzes passed in `record`."""
+        return percent(course, record.done, record.passed)
 
     def progressed(self, learner: Learner, place: Place, progress: int) -> LearningEvent:
         """The course_progressed event for reaching `progress` percent."""
@@ -113,21 +137,22 @@ class Places:
             title=place.course.title[place.course.source_language],
         )
 
-    def next_item(self, learner_id: str, course: Course) -> Item | None:
-        """The lesson or quiz to do next; None when the course is complete.
+    def next_item(
+        self, learner_id: str, course: Course, record: CourseRecord | None = None
+    ) -> Item | None:
+        """The lesson or quiz to do next; None when the course is complete. `record` is what
+        the learner has done, when the caller has it already; otherwise it is read.
 
         Lessons and quizzes come in course order; quizzes failed on the way come back at the end.
         """
-        done = self._records.lessons.completed(learner_id, course.id)
-        results = self._records.attempts.results(learner_id, course.id)
-        passed, tried = results.passed, results.best.keys()
+        record = record or self.record(learner_id, course)
         for module in course.modules:
             for lesson in module.lessons:
-                if lesson.id not in done:
+                if lesson.id not in record.done:
                     return "lesson", lesson.id
-            if module.quiz.id not in tried:
+            if module.quiz.id not in record.tried:
                 return "quiz", module.quiz.id
-        failed = next((m.quiz.id for m in course.modules if m.quiz.id not in passed), None)
+        failed = next((m.quiz.id for m in course.modules if m.quiz.id not in record.passed), None)
         return ("quiz", failed) if failed else None
 
     def complete(self, learner: Learner, place: Place) -> Reply:

@@ -22,23 +22,22 @@ class ProgressReport:
         self._records = records
 
     def replies(self, learner: Learner) -> list[Reply]:
-        """Per-course progress, quiz scores and Karma Points: two reads a course (its lessons
-        done, its quiz results), one for the enrollments and one for the points."""
-        enrollments = self._records.enrollments.for_learner(learner.id)
-        points = self._records.points.total(learner.id)
+        """Per-course progress, quiz scores and Karma Points: one read (`Overviews`)."""
+        overview = self._records.overviews.read(learner.id)
+        points = overview.points
         lines = []
-        for enrollment in enrollments:
-            course = self._library.get(enrollment.course_id)
+        for record in overview.courses:
+            course = self._library.get(record.course_id)
             if course is None:
                 continue
-            done = self._records.lessons.completed(learner.id, course.id)
-            results = self._records.attempts.results(learner.id, course.id)
-            quiz = ", ".join(f"{s}/{t}" for s, t in results.best.values()) or "–"
-            mark = "✅" if enrollment.completed_at else "▶️"
+            results = record.results
+            scores = [results.best[m.quiz.id] for m in course.modules if m.quiz.id in results.best]
+            quiz = ", ".join(f"{s}/{t}" for s, t in scores) or "–"  # in course order
+            mark = "✅" if record.completed else "▶️"
             title = pick(course.title, learner.language, course.source_language)
             lines.append(
-                f"{mark} {title}: {len(done)}/{len(course.lessons())} · {quiz} · "
-                f"{percent(course, done, results.passed)}%"
+                f"{mark} {title}: {len(record.done)}/{len(course.lessons())} · {quiz} · "
+                f"{percent(course, record.done, results.passed)}%"
             )
         if not lines:
             return [Reply("utter_progress_empty", {"points": points})]

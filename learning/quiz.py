@@ -267,9 +267,9 @@ class QuizFlow:
             score_raw=float(attempt.score),
             score_max=float(attempt.total),
         )
-        progress = self._places.progress(
-            learner.id, place.course, quiz=attempt.quiz_id if passed else None
-        )
+        record = self._places.record(learner.id, place.course)  # read once for both steps
+        record = record.with_pass(attempt.quiz_id) if passed else record
+        progress = self._places.progress(place.course, record)
         points = self._records.attempts.finish(
             attempt.id, passed, [event, self._places.progressed(learner, place, progress)]
         )
@@ -283,6 +283,6 @@ class QuizFlow:
         }
         if not passed:
             return Answered([Reply("utter_quiz_failed", args)])
-        if self._places.next_item(learner.id, place.course) is None:
+        if self._places.next_item(learner.id, place.course, record) is None:
             return Answered([Reply("utter_quiz_passed_last", args)], "course_done")
         return Answered([Reply("utter_quiz_passed", args)])

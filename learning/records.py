@@ -18,6 +18,7 @@ from learning.certificates import Certificate, Certificates
 from learning.completions import LessonCompletions
 from learning.enrollments import Enrollment, Enrollments
 from learning.models import utcnow
+from learning.overview import Overviews
 from learning.points import PointsLedger, PointsRules
 from learning.store import Clock, OutboxWriter
 
@@ -41,6 +42,7 @@ class RecordStore:
         lessons: Lesson completions.
         attempts: Quiz attempts and answers.
         certificates: Course completions and certificates.
+        overviews: A learner's courses, lessons, quiz results and points in one read.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class RecordStore:
         self.lessons = LessonCompletions(sessions, self.outbox, self.points, zone)
         self.attempts = QuizAttempts(sessions, self.outbox, self.points, clock, zone)
         self.certificates = Certificates(sessions, self.outbox, self.points)
+        self.overviews = Overviews(sessions)
 
     def active_course(self, learner_id: str) -> str | None:
         """The course the learner is working on now, if any (`enrollments.active_course`)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, union_all, update
+from sqlalchemy import Select, String, Table, bindparam, func, insert, select, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,6 +95,29 @@ _BY_SENDER = union_all(
 _NEW_LEARNER_COLUMNS = (
     "id", "name", "language", "script", "language_chosen", "reminders_enabled", "created_at"
 )  # fmt: skip
+_LINK_COLUMNS = ("learner_id", "channel", "channel_user_id", "created_at")
+
+#: A new learner and their channel link in one statement, for PostgreSQL: the link is inserted
+#: from the learner insert's RETURNING (a data-modifying CTE). A statement is atomic, so a
+#: link that is taken (another worker created this identity first) inserts no learner either,
+#: as the two-statement transaction SQLite runs (it has no INSERT in a CTE).
+_NEW_LEARNER = (
+    insert(_LEARNERS)
+    .values(
+        {c: bindparam(c) for c in _NEW_LEARNER_COLUMNS} | {"updated_at": bindparam("created_at")}
+    )
+    .returning(_LEARNERS.c.id, _LEARNERS.c.created_at)
+    .cte("new_learner")
+)
+_CREATE_LINKED = insert(_LINKS).from_select(
+    _LINK_COLUMNS,
+    select(
+        _NEW_LEARNER.c.id,
+        bindparam("channel", type_=String),
+        bindparam("channel_user_id", type_=String),
+        _NEW_LEARNER.c.created_at,
+    ),
+)
 
 
 def _to_learner(row: LearnerRow | Row[Any]) -> Learner:
@@ -166,18 +189,25 @@ class SqlLearnerRepository:
             language_chosen=False, reminders_enabled=True, organisation=None, role=None,
             supervisor_id=None, consent_at=None, created_at=now,
         )  # fmt: skip
-        row = {column: getattr(learner, column) for column in _NEW_LEARNER_COLUMNS}
-        link = {"learner_id": learner.id, "channel": channel, "channel_user_id": channel_user_id}
         try:
-            with self._sessions.begin() as session:  # Core inserts: no unit of work to flush
-                session.execute(insert(_LEARNERS), row | {"updated_at": now})
-                session.execute(insert(_LINKS), link)
+            self._insert(learner, channel, channel_user_id)
         except IntegrityError:  # another worker linked this identity first
             winner = self.get_by_channel(channel, channel_user_id)
             if winner is None:
                 raise
             return winner
         return learner
+
+    def _insert(self, learner: Learner, channel: str, channel_user_id: str) -> None:
+        """Insert a new learner with their channel link, both or neither (IntegrityError)."""
+        row = {column: getattr(learner, column) for column in _NEW_LEARNER_COLUMNS}
+        link = {"channel": channel, "channel_user_id": channel_user_id}
+        if self._sessions.kw["bind"].dialect.name == "postgresql":
+            write_one(self._sessions, _CREATE_LINKED, **row, **link)
+            return
+        with self._sessions.begin() as session:  # Core inserts: no unit of work to flush
+            session.execute(insert(_LEARNERS), row | {"updated_at": learner.created_at})
+            session.execute(insert(_LINKS), link | {"learner_id": learner.id})
 
     def _update(self, learner_id: str, **values: object) -> Learner:
         """Set columns of one learner and return the row as written: one statement."""

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from learning.db import make_engine, session_factory, upgrade
 from learning.repository import (
@@ -67,6 +68,37 @@ def test_concurrent_first_contacts_make_one_learner(repo: LearnerRepository) -> 
         ids = set(pool.map(lambda _: repo.get_or_create("whatsapp", "9199").id, range(16)))
     assert len(ids) == 1
     assert repo.count() == 1
+
+
+def test_on_postgresql_first_contact_is_one_statement_without_a_transaction(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The learner and their link go in one INSERT (a data-modifying CTE) sent in autocommit:
+    no BEGIN or COMMIT round trips; the row and the link are both there afterwards."""
+    url = fresh_database("postgresql", request, tmp_path)
+    engine = make_engine(url)
+    upgrade(url, engine)
+    request.addfinalizer(engine.dispose)
+    repo = SqlLearnerRepository(session_factory(engine))
+    inserts: list[tuple[str, object]] = []
+
+    def record(_: object, cursor: object, statement: str, *args: object) -> None:
+        if "INSERT" in statement.upper():
+            autocommit = getattr(getattr(cursor, "connection", None), "autocommit", None)
+            inserts.append((" ".join(statement.split()), autocommit))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    learner = repo.get_or_create("telegram", "77", name="Ravi")
+    sa.event.remove(engine, "before_cursor_execute", record)
+    assert len(inserts) == 1 and inserts[0][1] is True
+    assert inserts[0][0].startswith("WITH new_learner AS (INSERT INTO learners")
+    assert repo.get_by_channel("telegram", "77") == learner == repo.get(learner.id)
+    assert repo.count() == 1
+    with engine.connect() as conn:  # column defaults filled in, inside the CTE too
+        row = conn.execute(sa.text("SELECT * FROM learners")).one()
+        link = conn.execute(sa.text("SELECT * FROM channel_links")).one()
+    assert (row.name_confirmed, row.access, row.updated_at) == (False, "learner", row.created_at)
+    assert link.created_at == row.created_at and link.learner_id == learner.id
 
 
 def test_language_and_reminders_are_saved(repo: LearnerRepository) -> None:
