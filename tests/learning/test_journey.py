@@ -449,3 +449,25 @@ def test_enrolling_twice_or_at_once_creates_one_enrollment_and_says_which_call_d
     assert len({e.id for e, _ in results}) == 1
     assert enrollments.standing(other.id).active_course == "demo"
     engine.dispose()
+
+
+def test_an_enroll_whose_statement_saw_no_row_reads_the_enrollment_after_it(
+    stores: tuple[Journey, SqlLearnerRepository, sa.Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the enrolling statement returns no row when a concurrent enroll committed
+    the enrollment after the statement's snapshot (its insert waited, then skipped): the
+    enrollment is then read on its own, not created again and not reported as created."""
+    journey, repo, engine = stores
+    if engine.dialect.name != "postgresql":
+        pytest.skip("one statement on PostgreSQL only; SQLite enrolls in a transaction")
+    enrollments = journey.records.enrollments
+    learner = repo.get_or_create("telegram", "31")
+    first, created = enrollments.enroll(learner.id, "demo", 1)
+    assert created
+    monkeypatch.setattr("learning.enrollments.write_one", lambda *args, **values: [])
+    again, created_again = enrollments.enroll(learner.id, "demo", 1)
+    assert (again, created_again) == (first, False)
+    monkeypatch.setattr(Enrollments, "get", lambda *args: None)
+    with pytest.raises(LookupError):
+        enrollments.enroll(learner.id, "demo", 1)
+    engine.dispose()
