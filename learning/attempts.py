@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, select
@@ -16,7 +15,7 @@ from learning.activity import record_step
 from learning.events import LearningEvent
 from learning.models import QuizAnswerRow, QuizAttemptRow, new_id
 from learning.points import PointsLedger
-from learning.store import Clock, OutboxWriter, core_rows, dialect_insert, insert_once
+from learning.store import Clock, OutboxWriter, core_rows, insert_once, skip_duplicates
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ def _attempt(row: Any) -> Attempt:
     )
 
 
-_ATTEMPTS = cast(Table, QuizAttemptRow.__table__).c
+_ATTEMPT_TABLE = cast(Table, QuizAttemptRow.__table__)
+_ATTEMPTS = _ATTEMPT_TABLE.c
 # The hot reads as Core statements built once with bound parameters (D34).
 _OF_COURSE = (_ATTEMPTS.learner_id == bindparam("learner_id"),
               _ATTEMPTS.course_id == bindparam("course_id"))  # fmt: skip
@@ -80,24 +80,15 @@ _LATEST = (
     .limit(1)
 )
 _FINISHED = _ATTEMPTS.finished_at.is_not(None)
-# Best score and total of the finished attempts, and whether one passed, per quiz: one read.
-_RESULTS = (
-    select(
-        _ATTEMPTS.quiz_id,
-        func.max(case((_FINISHED, _ATTEMPTS.score))).label("score"),
-        func.max(case((_FINISHED, _ATTEMPTS.total))).label("total"),
-        func.max(case((_ATTEMPTS.passed.is_(True), 1), else_=0)).label("passed"),
-    )
-    .where(*_OF_COURSE)
-    .group_by(_ATTEMPTS.quiz_id)
+#: A quiz's results, as aggregates over its attempts (grouped by quiz): the best score and
+#: total of the finished attempts, and 1 if one passed (also learning/overview.py).
+QUIZ_RESULT = (
+    func.max(case((_FINISHED, _ATTEMPTS.score))).label("score"),
+    func.max(case((_FINISHED, _ATTEMPTS.total))).label("total"),
+    func.max(case((_ATTEMPTS.passed.is_(True), 1), else_=0)).label("passed"),
 )
-
-
-@cache
-def _insert_attempt(dialect: str) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` the whole attempt row, built once."""
-    table = cast(Table, QuizAttemptRow.__table__)
-    return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(*table.c)
+# Every quiz's results in a course: one read.
+_RESULTS = select(_ATTEMPTS.quiz_id, *QUIZ_RESULT).where(*_OF_COURSE).group_by(_ATTEMPTS.quiz_id)
 
 
 @dataclass(frozen=True)
@@ -158,7 +149,8 @@ class QuizAttempts:
                 "started_at": started,
             }
             dialect = session.get_bind().dialect.name
-            row = session.execute(_insert_attempt(dialect), values).first()
+            insert = skip_duplicates(_ATTEMPT_TABLE, dialect, whole_row=True)
+            row = session.execute(insert, values).first()
             if row is None:  # another worker started this attempt first: theirs
                 return _attempt(session.execute(_LATEST, keys).one())
             record_step(session, self.zone, learner_id, course_id, started, lesson=False)

@@ -16,7 +16,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import BindParameter, ColumnElement, union_all
 
-from learning.attempts import QuizResults
+from learning.attempts import QUIZ_RESULT, QuizResults
 from learning.models import EnrollmentRow, LessonCompletionRow, PointsRow, QuizAttemptRow
 from learning.store import core_rows
 
@@ -26,7 +26,6 @@ _ATTEMPTS = cast(Table, QuizAttemptRow.__table__).c
 _POINTS = cast(Table, PointsRow.__table__).c
 _LEARNER: BindParameter[str] = bindparam("learner_id", type_=String)
 _TEXT, _NUMBER = sql_cast(null(), String), sql_cast(null(), Integer)
-_FINISHED = _ATTEMPTS.finished_at.is_not(None)
 
 
 def _row(
@@ -55,15 +54,9 @@ _COURSES = select(
     )
 )
 _LESSONS = select(*_row("lesson", _COMPLETIONS.course_id, _COMPLETIONS.lesson_id))
+_SCORE, _TOTAL, _PASSED = (column.element for column in QUIZ_RESULT)  # unlabelled
 _QUIZZES = select(
-    *_row(
-        "quiz",
-        _ATTEMPTS.course_id,
-        _ATTEMPTS.quiz_id,
-        score=func.max(case((_FINISHED, _ATTEMPTS.score))),
-        total=func.max(case((_FINISHED, _ATTEMPTS.total))),
-        flag=func.max(case((_ATTEMPTS.passed.is_(True), 1), else_=0)),
-    )
+    *_row("quiz", _ATTEMPTS.course_id, _ATTEMPTS.quiz_id, _SCORE, _TOTAL, _PASSED)
 ).group_by(_ATTEMPTS.course_id, _ATTEMPTS.quiz_id)
 _OVERVIEW = union_all(
     _POINT_TOTAL.where(_POINTS.learner_id == _LEARNER),

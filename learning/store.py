@@ -38,11 +38,15 @@ def dialect_insert(dialect: str) -> Any:
 
 
 @cache
-def skip_duplicates(table: type[Base] | Any, dialect: str, *, returning: bool = False) -> Any:
+def skip_duplicates(
+    table: type[Base] | Any, dialect: str, *, returning: bool = False, whole_row: bool = False
+) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` into `table` for the dialect, built once for hot
-    paths (the values come as execution parameters); with ``RETURNING`` its primary key, so a
-    row back means this call inserted it."""
+    paths (the values come as execution parameters); with ``RETURNING`` its primary key
+    (`returning`) or every column (`whole_row`), so a row back means this call inserted it."""
     statement = dialect_insert(dialect)(table).on_conflict_do_nothing()
+    if whole_row:
+        return statement.returning(*inspect(table).columns)
     return statement.returning(*inspect(table).primary_key) if returning else statement
 
 
