@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -120,6 +121,19 @@ _CREATE_LINKED = insert(_LINKS).from_select(
 )
 
 
+@functools.cache
+def _update_of(columns: frozenset[str]) -> Any:
+    """``UPDATE learners SET <columns>, updated_at … RETURNING`` the row, built once per set
+    of columns; the values are bound when it runs (D34)."""
+    values = {column: bindparam(column, type_=_LEARNERS.c[column].type) for column in columns}
+    return (
+        update(_LEARNERS)
+        .where(_LEARNERS.c.id == bindparam("learner_id"))
+        .values(updated_at=bindparam("at"), **values)
+        .returning(*_LEARNERS.c)
+    )
+
+
 def _to_learner(row: LearnerRow | Row[Any]) -> Learner:
     return Learner(
         id=row.id,
@@ -211,13 +225,8 @@ class SqlLearnerRepository:
 
     def _update(self, learner_id: str, **values: object) -> Learner:
         """Set columns of one learner and return the row as written: one statement."""
-        statement = (
-            update(_LEARNERS)
-            .where(_LEARNERS.c.id == bindparam("learner_id"))
-            .values(updated_at=utcnow(), **values)
-            .returning(*_LEARNERS.c)
-        )
-        rows = write_one(self._sessions, statement, learner_id=learner_id)
+        statement = _update_of(frozenset(values))
+        rows = write_one(self._sessions, statement, learner_id=learner_id, at=utcnow(), **values)
         if not rows:
             raise LearnerNotFound(learner_id)
         return _to_learner(rows[0])
