@@ -5,6 +5,8 @@ Usage (py-spy is not a project dependency; install it anywhere, e.g. its own ven
     python -m venv /tmp/pyspy && /tmp/pyspy/bin/pip install py-spy
     .venv/bin/python -m bench.turns.profile --py-spy /tmp/pyspy/bin/py-spy [--profile embedded]
 
+(`--gil` samples only threads that hold the GIL: closer to CPU time than waits on sockets.)
+
 It starts one Karmabot stack, loads it through the gateway with the capacity mix, samples the
 Rasa server, the action server and the gateway, writes folded stacks under
 var/bench/profile/<timestamp>/ and prints the heaviest frames of each process.
@@ -70,9 +72,10 @@ def show(name: str, folded: Path, top: int) -> None:
 
 
 def record(
-    py_spy: str, pids: dict[str, int], seconds: float, out: Path
+    py_spy: str, pids: dict[str, int], seconds: float, out: Path, gil: bool = False
 ) -> list[subprocess.Popen[bytes]]:
-    """Start one py-spy recorder per process (subprocesses included)."""
+    """Start one py-spy recorder per process (subprocesses included); with `gil`, only
+    samples taken while a thread holds the GIL (closer to CPU than waits on sockets)."""
     return [
         subprocess.Popen(
             [
@@ -88,6 +91,7 @@ def record(
                 "raw",
                 "--subprocesses",
                 "--nonblocking",
+                *(["--gil"] if gil else []),
                 "--output",
                 str(out / f"{name.replace(' ', '-')}.folded"),
             ],
@@ -109,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--pg-url", default=POSTGRES_ADMIN, help="PostgreSQL for scale-pg")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--gil", action="store_true", help="sample only threads holding the GIL")
     args = parser.parse_args(argv)
     if shutil.which(args.py_spy) is None:
         print(f"py-spy not found ({args.py_spy}); see this module's docstring.", file=sys.stderr)
@@ -143,7 +148,7 @@ def run(args: argparse.Namespace, bot: Karmabot, out: Path) -> None:
         target = Target(f"Karmabot ({args.profile})", url, args.path, *kb)
         warm = asyncio.run(capacity(target, args.learners, 1.0, 5.0, 15.0, 1))
         print(f"warm-up: {warm.throughput:.1f} turns/s", flush=True)
-        spies = record(args.py_spy, bot.pids, args.seconds, out)
+        spies = record(args.py_spy, bot.pids, args.seconds, out, args.gil)
         load = asyncio.run(capacity(target, args.learners, 0.5, args.seconds, 15.0, 2))
         print(f"profiled: {load.throughput:.1f} turns/s, p50 {load.p50_ms:.0f} ms", flush=True)
         for spy in spies:
