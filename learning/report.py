@@ -17,6 +17,7 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from learning.attempts import QuizResults
 from learning.content import Course, Library
 from learning.models import LearnerRow
 from learning.records import RecordStore
@@ -56,28 +57,33 @@ FIELDS = (
 def progress_rows(
     sessions: sessionmaker[Session], records: RecordStore, library: Library, organisation: str
 ) -> Iterator[dict[str, object]]:
-    """Rows for every learner of `organisation` (case-insensitive; "" for everyone)."""
+    """Rows for every learner of `organisation` (case-insensitive; "" for everyone).
+
+    A learner's lessons, quiz results and points come in one read (`Overviews.read`), their
+    enrollments' dates in another, and each course's certificate in one more."""
     query = select(LearnerRow).order_by(LearnerRow.name, LearnerRow.id)
     if organisation:
         query = query.where(func.lower(LearnerRow.organisation) == organisation.lower())
     with sessions() as session:
         learners = list(session.scalars(query))
     for learner in learners:
-        base = learner_cells(learner, records.points.total(learner.id))
+        overview = records.overviews.read(learner.id)
+        records_by_course = {course.course_id: course for course in overview.courses}
+        base = learner_cells(learner, overview.points)
         enrollments = records.enrollments.for_learner(learner.id)
         if not enrollments:
             yield base
         for enrollment in enrollments:
             course_id = enrollment.course_id
             certificate = records.certificates.for_course(learner.id, course_id)
-            results = records.attempts.results(learner.id, course_id)
+            found = records_by_course.get(course_id)  # None: enrolled after the overview's read
+            done = found.done if found else frozenset()
+            results = found.results if found else QuizResults({}, frozenset())
             yield base | course_cells(
                 library.get(course_id),
                 Taken(
-                    course_id, enrollment.enrolled_at, enrollment.completed_at,
-                    len(records.lessons.completed(learner.id, course_id)),
-                    len(results.passed), results.best,
-                    certificate.code if certificate else "",
+                    course_id, enrollment.enrolled_at, enrollment.completed_at, len(done),
+                    len(results.passed), results.best, certificate.code if certificate else "",
                 ),
             )  # fmt: skip
 
