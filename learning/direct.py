@@ -84,7 +84,7 @@ def plan(statement: Any, dialect: Dialect, keys: frozenset[str]) -> Plan | None:
             return None
         if bind.key != name and bind.key in keys:
             renames[bind.key] = name
-        if bind.value is not None and name not in keys:
+        if not bind.required and name not in keys:  # a literal, or an optional parameter
             fixed.setdefault(name, bind.value)
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:

@@ -187,3 +187,17 @@ def test_listeners_and_sqlite_keep_sqlalchemys_execution(pg: sa.Engine, tmp_path
         sa.event.remove(lite, "before_cursor_execute", record)
     assert len(seen) > 1 and "FROM learners" in seen[-1]
     lite.dispose()
+
+
+def test_literal_values_null_included_are_bound_as_sqlalchemy_binds_them(pg: sa.Engine) -> None:
+    statement = sa.select(
+        sa.literal(None, sa.String).label("nothing"),
+        sa.literal(3).label("three"),
+        sa.literal(True).label("yes"),
+        sa.bindparam("given", type_=sa.String).label("given"),
+    )
+    plan = direct.plan(statement, pg.dialect, frozenset({"given"}))
+    assert plan is not None
+    ours = direct.run(pg, plan, {"given": "x"})
+    assert ours == _through_sqlalchemy(pg, statement, {"given": "x"})
+    assert (ours[0].nothing, ours[0].three, ours[0].yes, ours[0].given) == (None, 3, True, "x")
