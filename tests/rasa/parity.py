@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import logging
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,11 @@ async def shut_down_app() -> dict[str, int]:
     import rasa.core.run
 
     app = rasa.core.run.configure_app(enable_api=False)
-    server = await app.create_server(host="127.0.0.1", port=0, return_asyncio_server=True)
+    # A socket bound to a free port: Sanic 21.12 reads port=0 as "unset" and binds 8000, which
+    # the stock and patched runs (started together) then race for.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = await app.create_server(sock=listener, return_asyncio_server=True)
     await server.startup()
     await server.before_start()
     await server.after_start()
