@@ -89,15 +89,10 @@ def plan(statement: Any, dialect: Dialect, keys: frozenset[str]) -> Plan | None:
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             processors[name] = process
-    columns = list(statement.exported_columns) if _returns_rows(statement) else []
+    columns = list(statement.exported_columns)  # a SELECT's, or a write's RETURNING
     if any(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns):
         return None
     return Plan(compiled.string, fixed, processors, renames, bool(columns))
-
-
-def _returns_rows(statement: Any) -> bool:
-    """Whether `statement` returns rows: a SELECT, or a write with RETURNING."""
-    return bool(getattr(statement, "is_select", False) or getattr(statement, "_returning", ()))
 
 
 def run(engine: Engine, found: Plan, values: dict[str, Any]) -> list[Any]:

@@ -108,7 +108,7 @@ class Overviews:
         records = _records(rows)
         return Overview(
             [
-                CourseOverview(course, completed, *records.get(course, _NOTHING))
+                CourseOverview(course, completed, *records.get(course, NO_RECORD))
                 for _, course, completed in courses
             ],
             points,
@@ -117,10 +117,11 @@ class Overviews:
     def course(self, learner_id: str, course_id: str) -> tuple[frozenset[str], QuizResults]:
         """The lessons the learner completed in a course and their quiz results: one read."""
         rows = core_rows(self.sessions, _IN_COURSE, learner_id=learner_id, course_id=course_id)
-        return _records(rows).get(course_id, _NOTHING)
+        return _records(rows).get(course_id, NO_RECORD)
 
 
-_NOTHING: tuple[frozenset[str], QuizResults] = (frozenset(), QuizResults({}, frozenset()))
+#: A course's record with nothing in it: no lesson done, no quiz tried.
+NO_RECORD: tuple[frozenset[str], QuizResults] = (frozenset(), QuizResults({}, frozenset()))
 
 
 def _records(rows: list[Any]) -> dict[str, tuple[frozenset[str], QuizResults]]:

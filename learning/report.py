@@ -17,9 +17,9 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from learning.attempts import QuizResults
 from learning.content import Course, Library
 from learning.models import LearnerRow
+from learning.overview import NO_RECORD
 from learning.records import RecordStore
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
@@ -77,8 +77,7 @@ def progress_rows(
             course_id = enrollment.course_id
             certificate = records.certificates.for_course(learner.id, course_id)
             found = records_by_course.get(course_id)  # None: enrolled after the overview's read
-            done = found.done if found else frozenset()
-            results = found.results if found else QuizResults({}, frozenset())
+            done, results = (found.done, found.results) if found else NO_RECORD
             yield base | course_cells(
                 library.get(course_id),
                 Taken(

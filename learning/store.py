@@ -93,12 +93,7 @@ def core_rows(sessions: sessionmaker[Session], statement: Any, **values: Any) ->
     """The rows a Core query (built once, with bound parameters) returns for `values`, read
     on a connection of the sessions' engine, with no transaction around it on PostgreSQL
     (`single_statement_reads`): no ORM session or identity map (D34)."""
-    engine: Engine = sessions.kw["bind"]
-    found = _planned(engine, statement, values)
-    if found is not None:
-        return direct.run(engine, found, values)
-    with single_statement_reads(engine).connect() as connection:
-        return list(connection.execute(statement, values))
+    return _one_statement(sessions.kw["bind"], statement, values)
 
 
 def write_one(sessions: sessionmaker[Session], statement: Any, **values: Any) -> list[Any]:
@@ -115,23 +110,22 @@ def write_one(sessions: sessionmaker[Session], statement: Any, **values: Any) ->
         with sessions.begin() as session:
             rows = session.execute(statement, values)
             return list(rows) if rows.returns_rows else []  # type: ignore[attr-defined]
-    found = _planned(engine, statement, values)
-    if found is not None:
-        return direct.run(engine, found, values)
+    return _one_statement(engine, statement, values)
+
+
+def _one_statement(engine: Engine, statement: Any, values: dict[str, Any]) -> list[Any]:
+    """Run one statement with no transaction around it on PostgreSQL; its rows, if any.
+
+    On PostgreSQL a statement with a plan runs on the driver (learning/direct.py). An engine
+    with statement listeners (tracing, statement counts in tests) keeps SQLAlchemy's execution,
+    so they see every statement; so does SQLite, whose statements never leave the process."""
+    if engine.dialect.name == "postgresql" and not engine.dispatch.before_cursor_execute:
+        found = direct.plan(statement, engine.dialect, frozenset(values))
+        if found is not None:
+            return direct.run(engine, found, values)
     with single_statement_reads(engine).connect() as connection:
         result = connection.execute(statement, values)
         return list(result) if result.returns_rows else []
-
-
-def _planned(engine: Engine, statement: Any, values: dict[str, Any]) -> direct.Plan | None:
-    """On PostgreSQL, `statement`'s plan for the driver (learning/direct.py), if it has one.
-
-    An engine with statement listeners (tracing, statement counts in tests) keeps SQLAlchemy's
-    execution, so they see every statement; so does SQLite, whose statements never leave the
-    process."""
-    if engine.dialect.name != "postgresql" or engine.dispatch.before_cursor_execute:
-        return None
-    return direct.plan(statement, engine.dialect, frozenset(values))
 
 
 class OutboxWriter:
