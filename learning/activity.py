@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    DateTime,
     Integer,
+    String,
+    Table,
+    bindparam,
     case,
+    exists,
     func,
     literal,
     literal_column,
+    select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from learning.activity_models import CourseStatsRow, LearnerStatsRow
@@ -100,6 +107,38 @@ def _upsert(dialect: str, row: type[LearnerStatsRow | CourseStatsRow]) -> Any:
     return statement.on_conflict_do_update(
         index_elements=keys, set_=_merged(table, statement.excluded)
     )
+
+
+def step_ctes(after: Any, *, lesson: bool) -> list[Any]:
+    """PostgreSQL: `record_step`'s two upserts as data-modifying CTEs that write only when the
+    CTE `after` gives a row, for a statement that records a step and its rollups at once.
+
+    The values are the statement's parameters: ``learner_id``, ``course_id``, ``at`` (the
+    step's time) and ``week`` (`week_of` it in the deployment's zone).
+    """
+    happened = exists(select(literal(1)).select_from(after))
+    values: dict[str, Any] = {
+        "learner_id": bindparam("learner_id", type_=String),
+        "lessons_completed": literal(int(lesson), Integer),
+        "courses_completed": literal(0, Integer),
+        "last_active_at": bindparam("at", type_=DateTime(timezone=True)),
+        "active_week": bindparam("week", type_=Integer),
+        "weeks": literal(1, BigInteger),
+    }
+    ctes = []
+    course = bindparam("course_id", type_=String)
+    for row, own in ((LearnerStatsRow, {"points": literal(0, Integer)}),
+                     (CourseStatsRow, {"course_id": course})):  # fmt: skip
+        table = cast(Table, row.__table__)
+        columns = values | own
+        source = select(*(v.label(k) for k, v in columns.items())).where(happened)
+        statement = postgresql.insert(table).from_select(list(columns), source)
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key],
+            set_=_merged(table, statement.excluded),
+        )
+        ctes.append(statement.cte(f"{table.name}_step"))
+    return ctes
 
 
 def _merged(table: Any, new: Any) -> dict[str, Any]:
@@ -206,8 +245,8 @@ def rebuild_sql(dialect: str) -> list[str]:
         ]
         if extra:
             counts.append(("points", f"SELECT {keys}, sum(points) AS n FROM points_ledger"))
-        for column, select in counts:
-            found.append(_counted(table, keys, column, f"{select} GROUP BY {keys}"))
+        for column, query in counts:
+            found.append(_counted(table, keys, column, f"{query} GROUP BY {keys}"))
     return found
 
 

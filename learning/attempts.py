@@ -8,14 +8,22 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, select
+from sqlalchemy import Integer, Table, bindparam, case, exists, func, literal, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
-from learning.activity import record_step
+from learning.activity import record_step, step_ctes, week_of
 from learning.events import LearningEvent
 from learning.models import QuizAnswerRow, QuizAttemptRow, new_id
 from learning.points import PointsLedger
-from learning.store import Clock, OutboxWriter, core_rows, insert_once, skip_duplicates
+from learning.store import (
+    Clock,
+    OutboxWriter,
+    core_rows,
+    insert_once,
+    skip_duplicates,
+    write_one,
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,38 @@ _LATEST = (
     .order_by(_ATTEMPTS.number.desc())
     .limit(1)
 )
+# Starting an attempt on PostgreSQL in one statement: the latest attempt; unless it is open,
+# the next one inserted (numbered on from it) with the rollups of a step (`step_ctes`); and
+# the attempt returned, the new one from the insert's RETURNING or else the open one. An
+# insert that meets another call's attempt of the same number skips, and nothing comes back.
+_LATEST_CTE = _LATEST.cte("latest")
+_OPEN_LATEST = exists(select(literal(1)).select_from(_LATEST_CTE)
+                      .where(_LATEST_CTE.c.finished_at.is_(None)))  # fmt: skip
+_NEW_ATTEMPT = {
+    "id": bindparam("new_id", type_=_ATTEMPTS.id.type),
+    **{k: bindparam(k, type_=_ATTEMPTS[k].type) for k in ("learner_id", "course_id", "quiz_id")},
+    "number": literal(1, Integer)
+    + func.coalesce(select(_LATEST_CTE.c.number).scalar_subquery(), 0),
+    **{k: bindparam(k, type_=_ATTEMPTS[k].type) for k in ("layout", "total", "language")},
+    "position": literal(0, Integer),
+    "score": literal(0, Integer),
+    "started_at": bindparam("at", type_=_ATTEMPTS.started_at.type),
+}
+_STARTED = (
+    postgresql.insert(_ATTEMPT_TABLE)
+    .from_select(
+        list(_NEW_ATTEMPT),
+        select(*(v.label(k) for k, v in _NEW_ATTEMPT.items())).where(~_OPEN_LATEST),
+    )
+    .on_conflict_do_nothing()
+    .returning(*_ATTEMPT_TABLE.c)
+    .cte("started")
+)
+_START = (
+    select(*_STARTED.c)
+    .union_all(select(*_LATEST_CTE.c).where(_LATEST_CTE.c.finished_at.is_(None)))
+    .add_cte(*step_ctes(_STARTED, lesson=False))
+)
 _FINISHED = _ATTEMPTS.finished_at.is_not(None)
 #: A quiz's results, as aggregates over its attempts (grouped by quiz): the best score and
 #: total of the finished attempts, and 1 if one passed (also learning/overview.py).
@@ -131,8 +171,18 @@ class QuizAttempts:
         language: str,
     ) -> Attempt:
         """Start the next attempt at a quiz, or return the unfinished one: a read of the
-        latest attempt, and for a new one an insert that returns its row, with the rollups."""
+        latest attempt, and for a new one an insert that returns its row, with the rollups;
+        on PostgreSQL all in one statement (`_START`)."""
         keys = {"learner_id": learner_id, "course_id": course_id, "quiz_id": quiz_id}
+        shape = json.dumps([[q, list(o)] for q, o in layout])
+        if self.sessions.kw["bind"].dialect.name == "postgresql":
+            started = self.clock()
+            rows = write_one(self.sessions, _START, new_id=new_id(), layout=shape,
+                             total=len(layout), language=language, at=started,
+                             week=week_of(started, self.zone), **keys)  # fmt: skip
+            # No row: another call started this attempt in the same moment (the insert waited
+            # for it and skipped); the statement's snapshot is older than its row.
+            return _attempt(rows[0] if rows else core_rows(self.sessions, _LATEST, **keys)[0])
         with self.sessions.begin() as session:
             latest = session.execute(_LATEST, keys).first()
             if latest is not None and latest.finished_at is None:
@@ -141,7 +191,7 @@ class QuizAttempts:
             values = keys | {
                 "id": new_id(),
                 "number": 1 + (latest.number if latest is not None else 0),
-                "layout": json.dumps([[q, list(o)] for q, o in layout]),
+                "layout": shape,
                 "position": 0,
                 "score": 0,
                 "total": len(layout),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.campaign_message import Message
@@ -25,7 +25,15 @@ from learning.models import EnrollmentRow, LearnerRow, aware, new_id, utcnow
 from learning.organisations import Reach, reach_of, within
 from learning.schedule import parse_weekly
 from learning.sends import SendQueue
-from learning.store import Clock
+from learning.store import Clock, core_rows
+
+# The worker's polls, built once and read without a transaction around them (D34): campaigns
+# whose run has fallen due, and campaigns sending (all, or one).
+_DUE = select(CampaignRow.id).where(
+    CampaignRow.status == "scheduled", CampaignRow.next_run_at <= bindparam("now")
+)
+_SENDING = select(CampaignRow.id).where(CampaignRow.status == "sending")
+_SENDING_ONE = _SENDING.where(CampaignRow.id == bindparam("campaign_id"))
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STATUSES = ("draft", "scheduled", "sending", "paused", "cancelled", "done")
@@ -242,11 +250,7 @@ class Campaigns:
         """Plan every run that has fallen due; returns (campaign id, recipients queued)."""
         now = self._clock()
         planned: list[tuple[str, int]] = []
-        with self._sessions() as session:
-            query = select(CampaignRow.id).where(
-                CampaignRow.status == "scheduled", CampaignRow.next_run_at <= now
-            )
-            due = list(session.scalars(query))
+        due = [row.id for row in core_rows(self._sessions, _DUE, now=now)]
         for campaign_id in due:
             with self._sessions.begin() as session:
                 row = session.get(CampaignRow, campaign_id, with_for_update=True)
@@ -283,11 +287,10 @@ class Campaigns:
 
     def settle(self, campaign_id: str | None = None) -> None:
         """Campaigns whose sends are all finished become done (or wait for their next run)."""
-        with self._sessions() as session:
-            query = select(CampaignRow.id).where(CampaignRow.status == "sending")
-            if campaign_id:
-                query = query.where(CampaignRow.id == campaign_id)
-            ids = list(session.scalars(query))
+        if campaign_id:
+            ids = [r.id for r in core_rows(self._sessions, _SENDING_ONE, campaign_id=campaign_id)]
+        else:
+            ids = [r.id for r in core_rows(self._sessions, _SENDING)]
         for cid in ids:
             if self._queue.pending(cid):
                 continue

@@ -29,7 +29,9 @@ from learning.replies import Reply, button
 from learning.repository import Learner
 from learning.schedule import REVIEW_INTERVALS, ReviewState, after_review, first_review
 from learning.sends import SendQueue
-from learning.store import Clock, insert_once
+from learning.store import Clock, insert_once, skip_duplicates, write_one
+
+_ITEMS = ReviewItemRow.__table__
 
 #: How long an unanswered review question stays asked before it is asked again.
 REASK_AFTER = timedelta(days=3)
@@ -133,10 +135,15 @@ class Reviews:
         now = self._now()
         first = first_review(now, self._intervals)
         key = {"learner_id": learner_id, "course_id": course_id, "question_id": question_id}
+        values = key | {"quiz_id": quiz_id, "stage": 0, "due_at": first.due_at, "reviews": 0,
+                        "retired_at": None, "updated_at": now}  # fmt: skip
+        # A new item is one statement of its own (on PostgreSQL no BEGIN and COMMIT around it);
+        # one already there is relearned in a transaction that locks it.
+        dialect = self._sessions.kw["bind"].dialect.name
+        if write_one(self._sessions, skip_duplicates(_ITEMS, dialect, returning=True), **values):
+            return
         with self._sessions.begin() as session:
-            values = key | {"quiz_id": quiz_id, "stage": 0, "due_at": first.due_at, "reviews": 0,
-                            "retired_at": None, "updated_at": now}  # fmt: skip
-            if insert_once(session, ReviewItemRow, values):
+            if insert_once(session, ReviewItemRow, values):  # gone in between: added now
                 return
             row = session.scalars(select(ReviewItemRow).filter_by(**key).with_for_update()).one()
             row.stage, row.quiz_id = 0, quiz_id

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from learning.campaign_models import CampaignRow, SendRow
 from learning.channel_models import OutboundMessageRow
 from learning.models import ChannelLinkRow, LearnerRow, aware, utcnow
-from learning.store import Clock, _insert, insert_once, skip_duplicates
+from learning.store import Clock, _insert, core_rows, insert_once, skip_duplicates
 
 Outcome = Literal["sent", "failed", "skipped", "retry", "defer"]
 #: Statuses after which nothing more happens to a send.
@@ -164,22 +164,11 @@ class SendQueue:
 
     def claim(self, limit: int, channels: Collection[str]) -> list[Send]:
         """Take up to `limit` due sends for these channels (sending campaigns and nudges)."""
-        now = self._clock()
-        sending = select(CampaignRow.id).where(CampaignRow.status == "sending")
-        due = (
-            select(SendRow.id)
-            .where(
-                SendRow.status == "queued",
-                SendRow.not_before <= now,
-                SendRow.channel.in_(list(channels)),
-                or_(SendRow.campaign_id.is_(None), SendRow.campaign_id.in_(sending)),
-            )
-            .order_by(SendRow.not_before, SendRow.id)
-            .limit(limit)
-        )
-        with self._sessions() as session:  # a read first: an idle queue takes no write lock
-            if session.scalar(due.limit(1)) is None:
-                return []
+        now, channels = self._clock(), list(channels)
+        # A read first (one statement, no transaction): an idle queue takes no write lock.
+        if not core_rows(self._sessions, _ANY_DUE, now=now, channels=channels):
+            return []
+        due = _DUE.params(now=now, channels=channels).limit(limit)
         with self._sessions.begin() as session:
             ids = list(
                 session.scalars(
@@ -313,6 +302,23 @@ def _status_of(reason: Any) -> Any:
 
 
 # The hot writes of a busy worker, built once (Core statements: no ORM bookkeeping per row).
+# Due sends, oldest first: queued, their time come, for the channels given, and of a sending
+# campaign or none (a nudge). The worker's idle poll reads whether there is one, as a single
+# statement with no transaction around it (D34).
+_DUE = (
+    select(SendRow.id)
+    .where(
+        SendRow.status == "queued",
+        SendRow.not_before <= bindparam("now"),
+        SendRow.channel.in_(bindparam("channels", expanding=True)),
+        or_(
+            SendRow.campaign_id.is_(None),
+            SendRow.campaign_id.in_(select(CampaignRow.id).where(CampaignRow.status == "sending")),
+        ),
+    )
+    .order_by(SendRow.not_before, SendRow.id)
+)
+_ANY_DUE = _DUE.limit(1)
 _SENDS = SendRow.__table__.c
 _MARK = (
     update(SendRow.__table__)  # type: ignore[arg-type]

@@ -4,9 +4,11 @@ recipient, pause/resume/cancel, weekly runs, and the audit log."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from learning.campaign_message import Message, MessageError
@@ -298,3 +300,40 @@ def test_the_report_counts_conversions_within_the_window_and_late_failures(
     report = campaign_report(sessions, campaign.id, days=7, course="rti")
     assert (report.targeted, report.sent, report.undelivered) == (3, 3, 1)
     assert report.lesson_after == 1  # b finished a lesson, but after the 7-day window
+
+
+def test_the_workers_idle_polls_run_outside_a_transaction_on_postgresql(
+    sessions: sessionmaker[Session], org_tree: None
+) -> None:
+    """A worker polls every second whether a campaign has fallen due, which campaigns are
+    sending and whether a send is due. On PostgreSQL each is one statement on a connection in
+    autocommit: no BEGIN and ROLLBACK around it, and no transaction left open; the polls still
+    find what is due (a scheduled campaign, a sending one, a due send, for its channel only)."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's BEGIN and ROLLBACK never leave the process")
+    add_learner(sessions, "a")
+    clock = Clock()
+    campaigns, queue = service(sessions, clock)
+    admin = Actor.operator()
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append((" ".join(statement.split())[:40], conn.connection.dbapi_connection.autocommit))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert campaigns.start_due() == [] and queue.claim(5, ["telegram"]) == []
+        campaigns.settle()
+        polls = list(seen)
+        campaign = campaigns.send(admin, campaigns.create(admin, "All", Cohort(), REMIND).id)
+        assert campaigns.start_due() == [(campaign.id, 1)]
+        assert queue.claim(5, ["whatsapp"]) == []  # due, but for another channel
+        assert [s.learner.id for s in queue.claim(5, ["telegram"])] == ["a"]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(polls) == 3 and all(autocommit for _, autocommit in polls), polls
+    with engine.connect() as conn:  # the engine's own connections still begin transactions
+        conn.execute(select(1))
+        status = conn.connection.dbapi_connection.info.transaction_status
+        assert status == psycopg.pq.TransactionStatus.INTRANS
