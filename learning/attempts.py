@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, case, exists, func, literal, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -119,6 +133,56 @@ _START = (
     .union_all(select(*_LATEST_CTE.c).where(_LATEST_CTE.c.finished_at.is_(None)))
     .add_cte(*step_ctes(_STARTED, lesson=False))
 )
+# Answering on PostgreSQL in one statement: the attempt, locked; the answer inserted when the
+# attempt is open and the question is its current one (the layout's entry at its position);
+# the attempt moved on (and scored) only when the answer went in; the answer's event queued
+# then too; and the attempt returned, moved on, or else as it was.
+_CURRENT = select(*_ATTEMPTS).where(_ATTEMPTS.id == bindparam("attempt_id")).with_for_update()
+_LOCKED = _CURRENT.cte("locked")
+_ASKED = (
+    _LOCKED.c.layout.cast(postgresql.JSONB)
+    .op("->")(_LOCKED.c.position)
+    .op("->>", return_type=String)(literal(0, Integer))
+)
+_ANSWER_TABLE = cast(Table, QuizAnswerRow.__table__)
+_ANSWERED = (
+    postgresql.insert(_ANSWER_TABLE)
+    .from_select(
+        ["attempt_id", "question_id", "option_id", "correct", "answered_at"],
+        select(
+            _LOCKED.c.id,
+            bindparam("question_id", type_=String),
+            bindparam("option_id", type_=String),
+            bindparam("correct", type_=Boolean),
+            bindparam("at", type_=DateTime(timezone=True)),
+        ).where(_LOCKED.c.finished_at.is_(None), bindparam("question_id", type_=String) == _ASKED),
+    )
+    .on_conflict_do_nothing()
+    .returning(_ANSWER_TABLE.c.attempt_id)
+    .cte("answered")
+)
+_MOVED = (
+    update(_ATTEMPT_TABLE)
+    .where(_ATTEMPTS.id == _ANSWERED.c.attempt_id)
+    .values(
+        position=_ATTEMPTS.position + 1, score=_ATTEMPTS.score + bindparam("gain", type_=Integer)
+    )
+    .returning(*_ATTEMPT_TABLE.c)
+    .cte("moved")
+)
+
+
+@functools.cache
+def _answer(sinks: tuple[str, ...]) -> Any:
+    """The one-statement answer, with its event queued for these sinks."""
+    unanswered = ~exists(select(literal(1)).select_from(_ANSWERED))
+    statement = select(*_MOVED.c, literal(True).label("recorded")).union_all(
+        select(*_LOCKED.c, literal(False).label("recorded")).where(unanswered)
+    )
+    queued = OutboxWriter(sinks).queue_after(_ANSWERED)
+    return statement.add_cte(queued) if queued is not None else statement
+
+
 _FINISHED = _ATTEMPTS.finished_at.is_not(None)
 #: A quiz's results, as aggregates over its attempts (grouped by quiz): the best score and
 #: total of the finished attempts, and 1 if one passed (also learning/overview.py).
@@ -225,8 +289,16 @@ class QuizAttempts:
         Returns:
             (the attempt after the answer, whether this call recorded it). A second answer to
             the same question, or an answer to a question that is not the current one, records
-            nothing.
+            nothing. On PostgreSQL one statement (`_answer`).
         """
+        if self.sessions.kw["bind"].dialect.name == "postgresql":
+            rows = write_one(self.sessions, _answer(self.outbox.sinks), attempt_id=attempt_id,
+                             question_id=question_id, option_id=option_id, correct=correct,
+                             gain=int(correct), at=event.timestamp,
+                             **self.outbox.event_values(event))  # fmt: skip
+            if not rows:
+                raise LookupError(f"no quiz attempt {attempt_id}")
+            return _attempt(rows[0]), bool(rows[0].recorded)
         with self.sessions.begin() as session:
             row = session.get(QuizAttemptRow, attempt_id, with_for_update=True)
             assert row is not None

@@ -15,7 +15,21 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, inspect
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Integer,
+    Select,
+    String,
+    Text,
+    bindparam,
+    column,
+    exists,
+    inspect,
+    literal,
+    select,
+    values,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -157,3 +171,33 @@ class OutboxWriter:
             # executemany form: the statement compiles once and is cached, and SQLAlchemy still
             # sends all rows in one INSERT (insertmanyvalues).
             session.execute(_insert(session)(OutboxRow).on_conflict_do_nothing(), rows)
+
+    def queue_after(self, after: Any) -> Any | None:
+        """PostgreSQL: `emit` of one event as a data-modifying CTE that queues it only when the
+        CTE `after` gives a row, for a statement that records a step and its event at once;
+        None without sinks. Its parameters come from `event_values`."""
+        return _queued_after(self.sinks, after) if self.sinks else None
+
+    @staticmethod
+    def event_values(event: LearningEvent) -> dict[str, Any]:
+        """The parameters of `queue_after`'s CTE for `event`."""
+        payload = json.dumps(event.to_dict(), ensure_ascii=False)
+        return {"event_id": event.id, "event_at": event.timestamp, "payload": payload}
+
+
+@cache
+def _queued_after(sinks: tuple[str, ...], after: Any) -> Any:
+    """The outbox rows of one event, one per sink, inserted when `after` has a row."""
+    names = values(column("sink", String), name="sinks").data([(sink,) for sink in sinks])
+    at = bindparam("event_at", type_=DateTime(timezone=True))
+    source = select(
+        names.c.sink,
+        bindparam("event_id", type_=String),
+        literal(0, Integer),
+        at,
+        at,
+        bindparam("payload", type_=Text),
+    ).where(exists(select(literal(1)).select_from(after)))
+    columns = ["sink", "event_id", "attempts", "created_at", "next_attempt_at", "payload"]
+    insert = postgresql.insert(OutboxRow).from_select(columns, source)
+    return insert.on_conflict_do_nothing().cte("queued")
