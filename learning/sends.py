@@ -301,7 +301,6 @@ def _status_of(reason: Any) -> Any:
     return case((reason.is_(None), literal("queued")), else_=literal("skipped"))
 
 
-# The hot writes of a busy worker, built once (Core statements: no ORM bookkeeping per row).
 # Due sends, oldest first: queued, their time come, for the channels given, and of a sending
 # campaign or none (a nudge). The worker's idle poll reads whether there is one, as a single
 # statement with no transaction around it (D34).
@@ -319,6 +318,8 @@ _DUE = (
     .order_by(SendRow.not_before, SendRow.id)
 )
 _ANY_DUE = _DUE.limit(1)
+
+# The hot writes of a busy worker, built once (Core statements: no ORM bookkeeping per row).
 _SENDS = SendRow.__table__.c
 _MARK = (
     update(SendRow.__table__)  # type: ignore[arg-type]

@@ -157,14 +157,13 @@ class OutboxWriter:
         rows = [
             {
                 "sink": sink,
-                "event_id": e.id,
+                "event_id": each["event_id"],
                 "attempts": 0,
-                "created_at": e.timestamp,
-                "next_attempt_at": e.timestamp,
-                "payload": json.dumps(e.to_dict(), ensure_ascii=False),
+                "created_at": each["event_at"],
+                "next_attempt_at": each["event_at"],
+                "payload": each["payload"],
             }
-            for e in events
-            if e is not None
+            for each in (self.event_values(e) for e in events if e is not None)  # encoded once
             for sink in self.sinks
         ]
         if rows:
@@ -180,7 +179,8 @@ class OutboxWriter:
 
     @staticmethod
     def event_values(event: LearningEvent) -> dict[str, Any]:
-        """The parameters of `queue_after`'s CTE for `event`."""
+        """An event's outbox columns, the same for every sink: its id, time and JSON payload
+        (the parameters of `queue_after`'s CTE; `emit` builds its rows from them too)."""
         payload = json.dumps(event.to_dict(), ensure_ascii=False)
         return {"event_id": event.id, "event_at": event.timestamp, "payload": payload}
 
